@@ -1,0 +1,1 @@
+"""qcoord.analysis (being written)."""

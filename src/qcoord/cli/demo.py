@@ -1,0 +1,1 @@
+"""qcoord CLI: demo commands (being written)."""

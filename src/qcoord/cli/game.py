@@ -1,0 +1,1 @@
+"""qcoord CLI: game commands (being written)."""

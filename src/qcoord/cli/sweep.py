@@ -1,0 +1,1 @@
+"""qcoord CLI: sweep commands (being written)."""

@@ -1,0 +1,1 @@
+"""qcoord.compile (being written)."""

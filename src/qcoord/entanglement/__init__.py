@@ -1,0 +1,1 @@
+"""qcoord.entanglement (being written)."""

@@ -1,0 +1,282 @@
+"""The weighted two-player non-local game: one immutable value type.
+
+A game is played in rounds. A referee draws a question pair ``(x, y)`` with probability
+``prob[x, y]``, sends ``x`` to Alice and ``y`` to Bob, who answer ``a`` and ``b`` without
+communicating; the round pays ``payoff[a, b, x, y]`` (any real number; weighted games, not only 0/1
+predicates). The value of a behaviour ``p(a, b | x, y)`` is
+
+.. math::
+
+    \\omega(p) = \\sum_{x,y} \\pi(x, y) \\sum_{a,b} V(a, b, x, y)\\, p(a, b \\mid x, y)
+              = \\sum_{a,b,x,y} W[a, b, x, y]\\, p[a, b, x, y],
+
+with the weight tensor ``W = prob[None, None] * payoff``. The array layout ``[a, b, x, y]`` is the
+one toqito's ``NonlocalGame(prob_mat, pred_mat)`` uses, so games move both ways without transposes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["Game", "GameError", "check_behaviour"]
+
+#: Absolute tolerance on the normalisation of ``prob`` and of behaviours.
+PROB_ATOL = 1e-9
+#: Version tag written into game JSON files.
+JSON_FORMAT = "qcoord.game/1"
+
+
+class GameError(ValueError):
+    """A game, behaviour or strategy failed validation. The message names the field and the range."""
+
+
+def _as_real_array(value: ArrayLike, field_name: str, ndim: int) -> NDArray[np.float64]:
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"{field_name}: must be an array of real numbers ({exc})") from None
+    if arr.ndim != ndim:
+        raise GameError(f"{field_name}: expected a {ndim}-dimensional array, got shape {arr.shape}")
+    if arr.size == 0 or 0 in arr.shape:
+        raise GameError(f"{field_name}: every axis must have length >= 1, got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GameError(f"{field_name}: entries must be finite numbers; {field_name}{list(idx)} = {arr[idx]}")
+    arr.setflags(write=False)
+    return arr
+
+
+def _names(
+    given: Sequence[Sequence[str]] | None, sizes: tuple[int, int], field_name: str, prefix: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if given is None:
+        return tuple(f"{prefix}{i}" for i in range(sizes[0])), tuple(f"{prefix}{i}" for i in range(sizes[1]))
+    if len(given) != 2:
+        raise GameError(f"{field_name}: give one list of names for Alice and one for Bob, got {len(given)}")
+    out = []
+    for who, names, n in zip(("Alice", "Bob"), given, sizes):
+        names = tuple(str(s) for s in names)
+        if len(names) != n:
+            raise GameError(f"{field_name}: {who} needs {n} names, got {len(names)}")
+        out.append(names)
+    return out[0], out[1]
+
+
+@dataclass(frozen=True, eq=False)
+class Game:
+    """A weighted two-player non-local game.
+
+    Parameters
+    ----------
+    prob : array_like, shape (nx, ny)
+        Question distribution :math:`\\pi(x, y)`: non-negative, sums to 1 (within 1e-9).
+    payoff : array_like, shape (na, nb, nx, ny)
+        Payoff :math:`V(a, b, x, y)` of answers ``(a, b)`` to questions ``(x, y)``; any finite reals.
+    name : str, optional
+        A label used in tables and reports.
+    question_names, answer_names : pair of sequences of str, optional
+        ``(alice_names, bob_names)``; default ``("x0", "x1", ...)`` and ``("a0", "a1", ...)``.
+
+    Raises
+    ------
+    GameError
+        On shape mismatch, negative or non-normalised ``prob``, or non-finite entries. The message
+        names the field and the allowed range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prob = np.full((2, 2), 0.25)
+    >>> payoff = np.zeros((2, 2, 2, 2))
+    >>> for a in range(2):
+    ...     for b in range(2):
+    ...         for x in range(2):
+    ...             for y in range(2):
+    ...                 payoff[a, b, x, y] = float((a ^ b) == (x & y))
+    >>> Game(prob, payoff, name="CHSH").value(np.full((2, 2, 2, 2), 0.25))
+    0.5
+    """
+
+    prob: NDArray[np.float64]
+    payoff: NDArray[np.float64]
+    name: str = "game"
+    question_names: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    answer_names: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    weights: NDArray[np.float64] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        prob = _as_real_array(self.prob, "prob", 2)
+        payoff = _as_real_array(self.payoff, "payoff", 4)
+        if payoff.shape[2:] != prob.shape:
+            raise GameError(
+                f"payoff: shape {payoff.shape} must be (na, nb, nx, ny) with (nx, ny) = prob.shape = {prob.shape}"
+            )
+        if (prob < 0).any():
+            idx = tuple(int(i) for i in np.argwhere(prob < 0)[0])
+            raise GameError(f"prob: entries must be >= 0; prob{list(idx)} = {prob[idx]}")
+        total = float(prob.sum())
+        if abs(total - 1.0) > PROB_ATOL:
+            raise GameError(f"prob: entries must sum to 1 (within {PROB_ATOL:g}); they sum to {total!r}")
+        object.__setattr__(self, "prob", prob)
+        object.__setattr__(self, "payoff", payoff)
+        object.__setattr__(self, "name", str(self.name))
+        nx, ny = prob.shape
+        na, nb = payoff.shape[:2]
+        object.__setattr__(self, "question_names", _names(self.question_names, (nx, ny), "question_names", "x"))
+        object.__setattr__(self, "answer_names", _names(self.answer_names, (na, nb), "answer_names", "a"))
+        weights = prob[None, None, :, :] * payoff
+        weights.setflags(write=False)
+        object.__setattr__(self, "weights", weights)
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def num_questions(self) -> tuple[int, int]:
+        """``(nx, ny)``: the number of questions of Alice and of Bob."""
+        return self.prob.shape  # type: ignore[return-value]
+
+    @property
+    def num_answers(self) -> tuple[int, int]:
+        """``(na, nb)``: the number of answers of Alice and of Bob."""
+        return self.payoff.shape[:2]  # type: ignore[return-value]
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(na, nb, nx, ny)``, the shape of payoffs and behaviours."""
+        return self.payoff.shape  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ values
+    def value(self, behaviour: ArrayLike) -> float:
+        """Expected payoff :math:`\\sum W[a,b,x,y]\\,p(a,b|x,y)` of a behaviour.
+
+        Parameters
+        ----------
+        behaviour : array_like, shape (na, nb, nx, ny)
+            Conditional distribution ``p[a, b, x, y] = p(a, b | x, y)``; validated by
+            :func:`check_behaviour` (non-negative, each ``(x, y)`` slice sums to 1).
+        """
+        p = check_behaviour(behaviour, self.shape)
+        return float(np.einsum("abxy,abxy->", self.weights, p))
+
+    # ------------------------------------------------------------------ interop
+    @classmethod
+    def from_toqito(cls, prob_mat: ArrayLike, pred_mat: ArrayLike, name: str = "game") -> "Game":
+        """Build a game from toqito's ``NonlocalGame(prob_mat, pred_mat)`` arrays.
+
+        toqito stores ``prob_mat[x, y]`` and ``pred_mat[a, b, x, y]``, the layout used here.
+        """
+        return cls(prob=np.asarray(prob_mat), payoff=np.asarray(pred_mat), name=name)
+
+    def to_toqito(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return ``(prob_mat, pred_mat)`` for ``toqito.nonlocal_games.nonlocal_game.NonlocalGame``."""
+        return np.array(self.prob), np.array(self.payoff)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (see :meth:`from_dict` for the format)."""
+        return {
+            "format": JSON_FORMAT,
+            "name": self.name,
+            "prob": self.prob.tolist(),
+            "payoff": self.payoff.tolist(),
+            "question_names": [list(n) for n in self.question_names],  # type: ignore[union-attr]
+            "answer_names": [list(n) for n in self.answer_names],  # type: ignore[union-attr]
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Game":
+        """Build a game from the JSON game format.
+
+        The format is an object with keys
+
+        ``format``
+            ``"qcoord.game/1"`` (optional; checked when present).
+        ``name``
+            optional label.
+        ``prob``
+            nested list ``[nx][ny]``: the question distribution.
+        ``payoff``
+            nested list ``[na][nb][nx][ny]``: the payoff of answers ``(a, b)`` to ``(x, y)``.
+        ``question_names``, ``answer_names``
+            optional ``[[alice...], [bob...]]``.
+        """
+        if not isinstance(data, dict):
+            raise GameError(f"game file: expected a JSON object, got {type(data).__name__}")
+        fmt = data.get("format", JSON_FORMAT)
+        if fmt != JSON_FORMAT:
+            raise GameError(f"format: expected {JSON_FORMAT!r}, got {fmt!r}")
+        for key in ("prob", "payoff"):
+            if key not in data:
+                raise GameError(f"{key}: missing from the game file (required keys: prob, payoff)")
+        return cls(
+            prob=data["prob"],
+            payoff=data["payoff"],
+            name=data.get("name", "game"),
+            question_names=data.get("question_names"),
+            answer_names=data.get("answer_names"),
+        )
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Serialise to the JSON game format; write to ``path`` when given. Returns the text."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> "Game":
+        """Read a game from a JSON file path (or from JSON text starting with ``{``)."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            path = Path(source)
+            if not path.is_file():
+                raise GameError(f"game file: {path} does not exist")
+            text = path.read_text()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GameError(f"game file: not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+    def __repr__(self) -> str:
+        na, nb, nx, ny = self.shape
+        return f"Game(name={self.name!r}, questions=({nx}, {ny}), answers=({na}, {nb}))"
+
+
+def check_behaviour(
+    behaviour: ArrayLike, shape: tuple[int, int, int, int] | None = None, atol: float = 1e-7
+) -> NDArray[np.float64]:
+    """Validate a behaviour ``p[a, b, x, y] = p(a, b | x, y)`` and return it as a float array.
+
+    Parameters
+    ----------
+    behaviour : array_like, shape (na, nb, nx, ny)
+    shape : tuple, optional
+        The expected shape (a game's :attr:`Game.shape`).
+    atol : float
+        Tolerance for negativity and for the normalisation :math:`\\sum_{a,b} p(a,b|x,y) = 1`.
+
+    Raises
+    ------
+    GameError
+        Wrong shape, non-finite or negative entries, or a slice ``(x, y)`` that does not sum to 1.
+    """
+    p = _as_real_array(behaviour, "behaviour", 4)
+    if shape is not None and p.shape != tuple(shape):
+        raise GameError(f"behaviour: expected shape {tuple(shape)} = (na, nb, nx, ny), got {p.shape}")
+    if (p < -atol).any():
+        idx = tuple(int(i) for i in np.argwhere(p < -atol)[0])
+        raise GameError(f"behaviour: probabilities must be >= 0; behaviour{list(idx)} = {p[idx]}")
+    sums = p.sum(axis=(0, 1))
+    bad = np.abs(sums - 1.0) > atol
+    if bad.any():
+        x, y = (int(i) for i in np.argwhere(bad)[0])
+        raise GameError(
+            f"behaviour: each p(., . | x, y) must sum to 1 (within {atol:g}); at x={x}, y={y} it sums to {sums[x, y]!r}"
+        )
+    return p

@@ -1,0 +1,1 @@
+"""qcoord.policies (being written)."""

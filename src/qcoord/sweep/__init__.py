@@ -1,0 +1,1 @@
+"""qcoord.sweep (being written)."""
