@@ -1,0 +1,228 @@
+"""Statistics on per-replication results: CIs, frontiers and matching at equal waiting.
+
+All functions work on plain arrays whose first axis is the replication. Replications share their
+random inputs across policies (common random numbers), so a difference between two policies is
+computed *per replication* and its confidence interval is the t interval of those paired
+differences; this cancels most of the input noise.
+
+Matching at equal mean waiting
+------------------------------
+A class's frontier in the (mean waiting W, baseline throughput T) plane is the upper concave
+envelope of its simulated points: time-sharing two policies by a shared random coin with weights
+(1 - w, w) reaches, at low load, the chord between them, so every point under the envelope is
+reachable. The throughput gain of a policy at (W_e, T_e) over that class at equal waiting is
+
+.. math::
+
+    G = T_e - \\hat T(W_e), \\qquad \\hat T = \\text{upper concave envelope, evaluated at } W_e,
+
+computed in every replication with that replication's own envelope, then averaged with a paired
+95% t interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as _st
+
+__all__ = [
+    "AnalysisError",
+    "Estimate",
+    "estimate",
+    "upper_envelope",
+    "lower_envelope",
+    "envelope_at",
+    "gain_at_equal",
+]
+
+
+class AnalysisError(ValueError):
+    """Bad input to an analysis routine; the message names the field and the allowed range."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over replications with its 95% confidence interval.
+
+    Attributes
+    ----------
+    mean : float
+        Sample mean over replications.
+    half_width : float
+        Half width of the two-sided 95% Student-t interval (``0`` for one replication or no spread).
+    n : int
+        Number of finite replications used.
+    """
+
+    mean: float
+    half_width: float
+    n: int
+
+    @property
+    def low(self) -> float:
+        """Lower end of the 95% interval."""
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        """Upper end of the 95% interval."""
+        return self.mean + self.half_width
+
+    def excludes_zero(self) -> bool:
+        """Whether the interval lies strictly on one side of zero."""
+        return self.low > 0 or self.high < 0
+
+    def contains_zero(self) -> bool:
+        """Whether zero lies in the closed interval."""
+        return self.low <= 0 <= self.high
+
+    def __float__(self) -> float:
+        return self.mean
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"mean", "ci_low", "ci_high", "half_width", "n"}``."""
+        return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "half_width": self.half_width, "n": self.n}
+
+
+def estimate(values: ArrayLike, confidence: float = 0.95) -> Estimate:
+    """Mean and Student-t confidence interval of per-replication values (non-finite ones dropped).
+
+    .. math:: \\bar x \\pm t_{n-1, (1+c)/2}\\, s / \\sqrt n
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), 0)
+    m = float(x.mean())
+    if n == 1:
+        return Estimate(m, 0.0, 1)
+    s = float(x.std(ddof=1))
+    hw = float(_st.t.ppf(0.5 + confidence / 2, n - 1) * s / np.sqrt(n))
+    return Estimate(m, hw, n)
+
+
+def _hull(x: NDArray[np.float64], y: NDArray[np.float64], upper: bool) -> NDArray[np.int64]:
+    """Indices of the upper (or lower) convex hull of points, sorted by x (monotone chain)."""
+    order = np.lexsort((-y if upper else y, x))
+    pts: list[int] = []
+    sgn = 1.0 if upper else -1.0
+    for i in order:
+        if pts and x[pts[-1]] == x[i]:
+            continue  # same x: the first one has the best y
+        while len(pts) >= 2:
+            i0, i1 = pts[-2], pts[-1]
+            cross = (x[i1] - x[i0]) * (y[i] - y[i0]) - (y[i1] - y[i0]) * (x[i] - x[i0])
+            if sgn * cross >= 0:  # i1 is not strictly above the chord i0 -> i
+                pts.pop()
+            else:
+                break
+        pts.append(int(i))
+    return np.asarray(pts, dtype=np.int64)
+
+
+def upper_envelope(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Upper concave envelope of points ``(w, t)``, cut to its non-decreasing part.
+
+    The non-decreasing part is the efficient frontier: beyond the point of largest ``t``, more
+    waiting buys nothing (a policy can always time-share towards that point).
+
+    Returns
+    -------
+    (w_env, t_env) : arrays, sorted by ``w``.
+    """
+    w = np.asarray(w, dtype=float).ravel()
+    t = np.asarray(t, dtype=float).ravel()
+    ok = np.isfinite(w) & np.isfinite(t)
+    if not ok.any():
+        raise AnalysisError("points: need at least one finite (waiting, throughput) point")
+    w, t = w[ok], t[ok]
+    idx = _hull(w, t, upper=True)
+    we, te = w[idx], t[idx]
+    top = int(np.argmax(te))
+    return we[: top + 1].copy(), te[: top + 1].copy()
+
+
+def lower_envelope(p: ArrayLike, w: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Lower convex envelope of points ``(p, w)`` (least waiting at each split probability)."""
+    p = np.asarray(p, dtype=float).ravel()
+    w = np.asarray(w, dtype=float).ravel()
+    ok = np.isfinite(p) & np.isfinite(w)
+    if not ok.any():
+        raise AnalysisError("points: need at least one finite (split, waiting) point")
+    p, w = p[ok], w[ok]
+    idx = _hull(p, w, upper=False)
+    return p[idx].copy(), w[idx].copy()
+
+
+def envelope_at(x_env: NDArray[np.float64], y_env: NDArray[np.float64], x: float, *, extrapolate: str = "nan") -> float:
+    """Piecewise-linear evaluation of an envelope at ``x``.
+
+    Left of the envelope (less waiting than any point of the class reaches) the value is ``nan``
+    (``extrapolate="nan"``) or the first point's (``"clamp"``); right of it the largest ``y``
+    (more waiting is never needed).
+    """
+    if x < x_env[0] - 1e-12:
+        return float(y_env[0]) if extrapolate == "clamp" else float("nan")
+    if x >= x_env[-1]:
+        return float(y_env[-1])
+    return float(np.interp(x, x_env, y_env))
+
+
+def gain_at_equal(
+    w_points: ArrayLike,
+    t_points: ArrayLike,
+    w_target: ArrayLike,
+    t_target: ArrayLike,
+    *,
+    envelope: str = "upper",
+    relative: bool = False,
+) -> tuple[Estimate, NDArray[np.float64]]:
+    """Paired gain of a target policy over a class's frontier, per replication.
+
+    Parameters
+    ----------
+    w_points, t_points : array, shape (R, m)
+        The class's points (e.g. mean waiting and throughput of m policies) in each of R
+        replications (common random numbers with the target).
+    w_target, t_target : array, shape (R,)
+        The target policy's coordinates in the same replications.
+    envelope : {"upper", "lower"}
+        ``"upper"``: frontier = upper concave envelope, non-decreasing part (throughput vs waiting);
+        gain = ``t_target - frontier(w_target)``. ``"lower"``: frontier = lower convex envelope
+        (waiting vs split probability); gain = ``frontier(w_target) - t_target`` (waiting saved).
+    relative : bool
+        Divide each replication's gain by the frontier value there.
+
+    Returns
+    -------
+    (Estimate, per-replication gains)
+    """
+    W = np.atleast_2d(np.asarray(w_points, dtype=float))
+    T = np.atleast_2d(np.asarray(t_points, dtype=float))
+    wt = np.atleast_1d(np.asarray(w_target, dtype=float))
+    tt = np.atleast_1d(np.asarray(t_target, dtype=float))
+    if W.shape != T.shape or W.shape[0] != wt.shape[0] or wt.shape != tt.shape:
+        raise AnalysisError(
+            f"points: shapes must be (R, m), (R, m), (R,), (R,); got {W.shape}, {T.shape}, {wt.shape}, {tt.shape}"
+        )
+    if envelope not in ("upper", "lower"):
+        raise AnalysisError(f"envelope: must be 'upper' or 'lower', got {envelope!r}")
+    gains = np.full(W.shape[0], np.nan)
+    for r in range(W.shape[0]):
+        if envelope == "upper":
+            xe, ye = upper_envelope(W[r], T[r])
+            ref = envelope_at(xe, ye, wt[r])
+            g = tt[r] - ref
+        else:
+            xe, ye = lower_envelope(W[r], T[r])
+            if wt[r] < xe[0] - 1e-12 or wt[r] > xe[-1] + 1e-12:
+                ref = float("nan")
+            else:
+                ref = float(np.interp(wt[r], xe, ye))
+            g = ref - tt[r]
+        gains[r] = g / ref if relative and np.isfinite(ref) and ref != 0 else g
+    return estimate(gains), gains
