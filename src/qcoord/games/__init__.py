@@ -4,10 +4,23 @@ Public surface (each solver returns a result object, never a bare float; ``float
 the value):
 
 - :class:`Game`, :class:`DeterministicStrategy`, :class:`QuantumStrategy`, :func:`check_behaviour`
+- :func:`classical_value` (exact, certified), :func:`nonsignaling_value` (LP), :func:`is_nonsignaling`
+- :mod:`~qcoord.games.library`: ``chsh``, ``chsh_d``, ``odd_cycle``, ``magic_square``, ``random_game``, ``GAMES``
 """
 
 from .game import Game, GameError, check_behaviour
 from .strategy import DeterministicStrategy, QuantumStrategy
+from .classical import (
+    CertificateError,
+    ClassicalCertificate,
+    ClassicalResult,
+    GameTooLargeError,
+    classical_value,
+    exact_value,
+)
+from .nonsignaling import NonsignalingError, NonsignalingResult, is_nonsignaling, marginals, nonsignaling_value, signaling_gap
+from . import library
+from .library import GAMES, chsh, chsh_d, get_game, magic_square, odd_cycle, random_game
 
 __all__ = [
     "Game",
@@ -15,4 +28,24 @@ __all__ = [
     "check_behaviour",
     "DeterministicStrategy",
     "QuantumStrategy",
+    "classical_value",
+    "ClassicalResult",
+    "ClassicalCertificate",
+    "CertificateError",
+    "GameTooLargeError",
+    "exact_value",
+    "nonsignaling_value",
+    "NonsignalingResult",
+    "NonsignalingError",
+    "is_nonsignaling",
+    "signaling_gap",
+    "marginals",
+    "library",
+    "GAMES",
+    "get_game",
+    "chsh",
+    "chsh_d",
+    "odd_cycle",
+    "magic_square",
+    "random_game",
 ]

@@ -1,0 +1,126 @@
+"""Hot loops of the classical-value search (numba), with a plain-Python reference beside them.
+
+Layout used by every function here: the *enumerated* player ``E`` and the *responding* player ``R``.
+``Wt[x, e, r, y]`` is the weight :math:`\\pi(x, y) V(\\cdot)` of ``E`` answering ``e`` to its question
+``x`` and ``R`` answering ``r`` to its question ``y`` (so for ``E`` = Alice, ``Wt = W.transpose(2, 0, 1, 3)``).
+
+For a fixed strategy :math:`e = (e_0, \\dots, e_{n-1})` of ``E``, the exact best response of ``R`` picks
+for each ``y`` an answer maximising :math:`B[r, y] = \\sum_x Wt[x, e_x, r, y]`; the value of ``e`` is
+
+.. math::  v(e) = \\sum_y \\max_r B[r, y].
+
+The search splits ``E``'s strategies into *chunks*: the answers to questions ``k..n-1`` are fixed by
+the chunk's prefix, the answers to questions ``0..k-1`` run through a reflected mixed-radix Gray
+code, so consecutive strategies differ in one answer and :math:`B` is updated in
+:math:`O(|R|\\,n_y)` per step instead of being recomputed.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["chunk_maxima", "chunk_maxima_reference", "strategy_values_reference"]
+
+
+@nb.njit(cache=True, inline="always")
+def _value(B: NDArray[np.float64]) -> float:
+    nr, ny = B.shape
+    s = 0.0
+    for y in range(ny):
+        m = B[0, y]
+        for r in range(1, nr):
+            if B[r, y] > m:
+                m = B[r, y]
+        s += m
+    return s
+
+
+@nb.njit(cache=True, parallel=True)
+def chunk_maxima(
+    Wt: NDArray[np.float64],
+    delta: NDArray[np.float64],
+    k: int,
+    prefixes: NDArray[np.int64],
+    out_value: NDArray[np.float64],
+    out_answers: NDArray[np.int64],
+) -> None:  # pragma: no cover - compiled
+    """Best strategy of ``E`` inside each chunk (in parallel over chunks).
+
+    Parameters
+    ----------
+    Wt : (nx, ne, nr, ny) float64
+    delta : (k, ne, ne, nr, ny) float64
+        ``delta[x, old, new] = Wt[x, new] - Wt[x, old]`` for the Gray-coded questions ``x < k``.
+    k : int
+        Number of questions enumerated inside a chunk (answers of ``x < k``).
+    prefixes : (nc, nx - k) int64
+        ``prefixes[c, j]`` is the fixed answer to question ``k + j`` in chunk ``c``.
+    out_value : (nc,) float64
+        Receives the best value :math:`v(e)` in each chunk.
+    out_answers : (nc, nx) int64
+        Receives the maximising strategy (first found in Gray order).
+    """
+    nx, ne, nr, ny = Wt.shape
+    nc = prefixes.shape[0]
+    for c in nb.prange(nc):
+        B = np.zeros((nr, ny))
+        for j in range(nx - k):
+            B += Wt[k + j, prefixes[c, j]]
+        for x in range(k):
+            B += Wt[x, 0]
+        digits = np.zeros(k, dtype=np.int64)
+        dirs = np.ones(k, dtype=np.int64)
+        best = _value(B)
+        best_digits = digits.copy()
+        while True:
+            j = 0
+            nd = 0
+            while j < k:
+                nd = digits[j] + dirs[j]
+                if nd >= 0 and nd < ne:
+                    break
+                dirs[j] = -dirs[j]
+                j += 1
+            if j == k:
+                break
+            B += delta[j, digits[j], nd]
+            digits[j] = nd
+            v = _value(B)
+            if v > best:
+                best = v
+                best_digits[:] = digits
+        out_value[c] = best
+        for x in range(k):
+            out_answers[c, x] = best_digits[x]
+        for j in range(nx - k):
+            out_answers[c, k + j] = prefixes[c, j]
+
+
+def strategy_values_reference(Wt: NDArray[np.float64], strategies: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Plain numpy: :math:`v(e)` for each row ``e`` of ``strategies`` (shape (m, nx)), recomputed from scratch."""
+    nx = Wt.shape[0]
+    B = Wt[np.arange(nx)[None, :], strategies].sum(axis=1)  # (m, nr, ny)
+    return B.max(axis=1).sum(axis=1)
+
+
+def chunk_maxima_reference(
+    Wt: NDArray[np.float64], k: int, prefixes: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Plain numpy reference of :func:`chunk_maxima` (direct evaluation, lexicographic order).
+
+    Returns the best value in each chunk and a maximiser (the values agree with the kernel up to
+    rounding; on exact ties the maximiser may differ).
+    """
+    nx, ne = Wt.shape[:2]
+    free = np.array(np.unravel_index(np.arange(ne**k), (ne,) * k)).T[:, ::-1] if k else np.zeros((1, 0), np.int64)
+    values = np.empty(len(prefixes))
+    answers = np.empty((len(prefixes), nx), dtype=np.int64)
+    for c, pre in enumerate(prefixes):
+        strategies = np.concatenate([free, np.broadcast_to(pre, (len(free), nx - k))], axis=1).astype(np.int64)
+        v = strategy_values_reference(Wt, strategies)
+        i = int(np.argmax(v))
+        values[c] = v[i]
+        answers[c] = strategies[i]
+    return values, answers

@@ -1,0 +1,512 @@
+"""The classical value of a weighted two-player game, with a checkable certificate.
+
+The classical value is
+
+.. math::
+
+    \\omega_c(G) = \\max_{f, g} \\sum_{x, y} \\pi(x, y)\\, V(f(x), g(y), x, y),
+
+the maximum over *deterministic* strategies :math:`f: X \\to A` (Alice) and :math:`g: Y \\to B` (Bob).
+Shared randomness cannot do better: a shared-randomness strategy is a convex mixture of deterministic
+ones, its behaviour is the same mixture of their behaviours, and the value is linear in the behaviour,
+so a mixture is never better than its best component. Private randomness is a special case.
+
+Algorithm (exact enumeration of one side, exact best response of the other)
+---------------------------------------------------------------------------
+For a fixed strategy :math:`e` of one player (the *enumerated* side ``E``), the best response of the
+other player (``R``) decouples over its questions: for each ``y`` it picks
+:math:`r_y \\in \\arg\\max_r B_e[r, y]` with :math:`B_e[r, y] = \\sum_x W[e_x, r, x, y]`
+(``W = prob * payoff`` in the ``E``-first layout), and the value of :math:`e` is
+:math:`v(e) = \\sum_y \\max_r B_e[r, y]`. Hence :math:`\\omega_c = \\max_e v(e)` and only
+:math:`\\min(|A|^{|X|}, |B|^{|Y|})` strategies need enumerating: we enumerate the smaller side.
+
+The strategies of ``E`` are split into chunks that fix the answers to the last questions; inside a
+chunk a reflected Gray code changes one answer per step, so :math:`B_e` is updated incrementally
+(numba kernel, parallel over chunks). Chunks are *pruned* by the upper bound
+
+.. math::
+
+    U(\\text{chunk}) = \\sum_y \\max_r \\Big( \\sum_{x \\text{ fixed}} W[e_x, r, x, y]
+                       + \\sum_{x \\text{ free}} \\max_a W[a, r, x, y] \\Big) \\;\\ge\\; v(e)
+                       \\quad\\text{for every } e \\text{ in the chunk},
+
+processing chunks in decreasing order of :math:`U` and skipping those whose bound is below the
+best value found (minus twice the rounding bound). Every bound used is recorded in the certificate.
+
+Certificate
+-----------
+:class:`ClassicalCertificate` holds (1) the exact rational value of the returned strategy (floats are
+binary rationals, so ``fractions.Fraction`` of the weights is exact) and (2) the proof as run: the
+enumerated side, the number of strategies, the best-response rule, the chunks searched with their
+maxima and the chunks pruned with their bounds. :meth:`ClassicalCertificate.verify` re-checks it in
+exact integer arithmetic (pruning bounds, best response, coverage of all strategies; for small games
+a full exact enumeration; otherwise an independent float recomputation within the rounding bound).
+
+Note: toqito 1.1.8's ``NonlocalGame.classical_value`` starts its maxima at 0 and therefore returns
+0 for games whose payoffs are all negative; this implementation is right for any real payoffs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from ._classical_kernels import chunk_maxima, strategy_values_reference
+from .game import Game, GameError
+from .strategy import DeterministicStrategy
+
+__all__ = [
+    "classical_value",
+    "ClassicalResult",
+    "ClassicalCertificate",
+    "CertificateError",
+    "GameTooLargeError",
+    "Verification",
+    "exact_weights",
+    "exact_value",
+]
+
+#: Unit roundoff of float64.
+_U = 2.0**-53
+#: Default number of strategies enumerated inside one chunk (Gray-coded part).
+DEFAULT_CHUNK_SIZE = 4096
+#: Default limit on the number of strategies of the enumerated side.
+DEFAULT_MAX_STRATEGIES = 2**32
+#: Games with at most this many enumerated strategies get a full exact re-check in ``verify``.
+DEFAULT_EXACT_LIMIT = 4096
+
+BEST_RESPONSE_RULE = (
+    "for each question y of the responding player, the first answer r maximising "
+    "B[r, y] = sum_x W[e_x, r, x, y] (exact rational arithmetic)"
+)
+
+
+class GameTooLargeError(GameError):
+    """The smaller side has more deterministic strategies than the enumeration limit allows."""
+
+
+class CertificateError(GameError):
+    """A classical-value certificate failed its exact re-check."""
+
+
+# ---------------------------------------------------------------------------------------- exact
+def exact_weights(game: Game) -> tuple[NDArray[np.object_], int]:
+    """The weights :math:`W = \\pi(x,y) V(a,b,x,y)` as exact integers over a common denominator.
+
+    Every float is a binary rational ``n / 2**e``, so the exact product of ``prob`` and ``payoff``
+    (not the rounded float product) is ``Wint / D`` with ``D`` a power of two.
+
+    Returns
+    -------
+    Wint : ndarray of Python int, shape (na, nb, nx, ny)
+    D : int
+        The common denominator (a power of two).
+    """
+    na, nb, nx, ny = game.shape
+    p_ratio = [[float(v).as_integer_ratio() for v in row] for row in game.prob]
+    v_ratio = [float(v).as_integer_ratio() for v in game.payoff.ravel()]
+    v_ratio_arr = np.empty(len(v_ratio), dtype=object)
+    v_ratio_arr[:] = v_ratio
+    v_ratio_arr = v_ratio_arr.reshape(game.shape)
+    exps = np.empty(game.shape, dtype=np.int64)
+    nums = np.empty(game.shape, dtype=object)
+    for a in range(na):
+        for b in range(nb):
+            for x in range(nx):
+                for y in range(ny):
+                    pn, pd = p_ratio[x][y]
+                    vn, vd = v_ratio_arr[a, b, x, y]
+                    nums[a, b, x, y] = pn * vn
+                    exps[a, b, x, y] = (pd.bit_length() - 1) + (vd.bit_length() - 1)
+    emax = int(exps.max())
+    Wint = np.empty(game.shape, dtype=object)
+    for idx in np.ndindex(*game.shape):
+        Wint[idx] = nums[idx] << (emax - int(exps[idx]))
+    return Wint, 1 << emax
+
+
+def exact_value(game: Game, strategy: DeterministicStrategy) -> Fraction:
+    """The exact rational value :math:`\\sum_{x,y} \\pi(x,y) V(f(x), g(y), x, y)` of a deterministic strategy."""
+    Wint, D = exact_weights(game)
+    nx, ny = game.num_questions
+    if len(strategy.alice) != nx or len(strategy.bob) != ny:
+        raise GameError(f"strategy: expects {nx} answers for Alice and {ny} for Bob")
+    total = sum(Wint[a, b, x, y] for x, a in enumerate(strategy.alice) for y, b in enumerate(strategy.bob))
+    return Fraction(total, D)
+
+
+def _side_layout(W: NDArray[Any], enumerated: str) -> NDArray[Any]:
+    """``Wt[x, e, r, y]`` for the enumerated side (``E``-first layout)."""
+    return W.transpose(2, 0, 1, 3) if enumerated == "alice" else W.transpose(3, 1, 0, 2)
+
+
+def _all_tuples(base: int, length: int) -> NDArray[np.int64]:
+    """All ``base**length`` tuples, first coordinate fastest, shape (base**length, length)."""
+    if length == 0:
+        return np.zeros((1, 0), dtype=np.int64)
+    grids = np.indices((base,) * length).reshape(length, -1).T
+    return np.ascontiguousarray(grids[:, ::-1], dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------------- certificate
+@dataclass(frozen=True)
+class Verification:
+    """What :meth:`ClassicalCertificate.verify` established.
+
+    Attributes
+    ----------
+    level : {"exact", "rounding"}
+        ``"exact"``: every strategy of the enumerated side was re-evaluated in exact arithmetic and
+        none beats the returned one. ``"rounding"``: pruned chunks and the best response were checked
+        exactly; searched chunks were recomputed independently in floating point, so the classical
+        value exceeds the returned value by at most ``2 * rounding_bound``.
+    checked_strategies : int
+        Strategies of the enumerated side re-evaluated by the check.
+    gap_bound : float
+        Proven bound on ``classical value - returned value`` (0 for ``"exact"``).
+    """
+
+    level: str
+    checked_strategies: int
+    gap_bound: float
+
+
+@dataclass(frozen=True, eq=False)
+class ClassicalCertificate:
+    """Proof of the classical value as run.
+
+    Attributes
+    ----------
+    strategy : DeterministicStrategy
+        The returned optimal strategy.
+    value_exact : fractions.Fraction
+        Its exact value :math:`\\sum_{x,y} \\pi(x,y) V(f(x), g(y), x, y)` in rational arithmetic.
+    enumerated : {"alice", "bob"}
+        The side whose strategies were enumerated (the one with fewer strategies).
+    num_strategies : int
+        Strategies of the enumerated side, :math:`|A|^{|X|}` or :math:`|B|^{|Y|}`.
+    num_evaluated : int
+        Strategies actually evaluated (the rest lie in pruned chunks).
+    free_questions : int
+        ``k``: a chunk fixes the answers to the enumerated side's questions ``k, ..., n-1`` (its
+        *prefix*) and runs through all answers to questions ``0, ..., k-1``.
+    best_response_rule : str
+        How the responding side answers.
+    searched_prefixes, searched_maxima : ndarray
+        Chunks searched exhaustively and the best float value found in each.
+    pruned_prefixes, pruned_bounds : ndarray
+        Chunks skipped and the float upper bound :math:`U` that justified skipping each.
+    incumbent : float
+        The best float value when pruning was decided.
+    rounding_bound : float
+        Bound on the absolute rounding error of any float value or bound computed by the search.
+    """
+
+    strategy: DeterministicStrategy
+    value_exact: Fraction
+    enumerated: str
+    num_strategies: int
+    num_evaluated: int
+    free_questions: int
+    best_response_rule: str
+    searched_prefixes: NDArray[np.int64] = field(repr=False)
+    searched_maxima: NDArray[np.float64] = field(repr=False)
+    pruned_prefixes: NDArray[np.int64] = field(repr=False)
+    pruned_bounds: NDArray[np.float64] = field(repr=False)
+    incumbent: float
+    rounding_bound: float
+
+    def verify(self, game: Game, exact_limit: int = DEFAULT_EXACT_LIMIT) -> Verification:
+        """Re-check the certificate against ``game`` in exact arithmetic.
+
+        Checks, in order: (1) the exact value of :attr:`strategy` equals :attr:`value_exact`;
+        (2) the responding side's answers are exact best responses; (3) searched and pruned chunks
+        together cover every strategy of the enumerated side exactly once; (4) every pruned chunk's
+        bound :math:`U`, recomputed exactly, is at most :attr:`value_exact`; (5) if the enumerated
+        side has at most ``exact_limit`` strategies, all of them are re-evaluated exactly and none
+        exceeds :attr:`value_exact`; otherwise every searched chunk is recomputed by an independent
+        direct float evaluation, whose maximum must not exceed the value by more than the rounding
+        bound.
+
+        Returns
+        -------
+        Verification
+
+        Raises
+        ------
+        CertificateError
+            Naming the first check that failed.
+        """
+        na, nb, nx, ny = game.shape
+        st = self.strategy
+        if len(st.alice) != nx or len(st.bob) != ny:
+            raise CertificateError(f"strategy: expects {nx} questions for Alice and {ny} for Bob")
+        Wint, D = exact_weights(game)
+        # (1) exact value
+        total = sum(Wint[a, b, x, y] for x, a in enumerate(st.alice) for y, b in enumerate(st.bob))
+        if Fraction(total, D) != self.value_exact:
+            raise CertificateError(
+                f"value_exact: the strategy is worth {Fraction(total, D)} exactly, the certificate says {self.value_exact}"
+            )
+        Wt = _side_layout(Wint, self.enumerated)
+        n_e, ne, nr, n_r = Wt.shape
+        e = np.array(st.alice if self.enumerated == "alice" else st.bob, dtype=np.int64)
+        r = np.array(st.bob if self.enumerated == "alice" else st.alice, dtype=np.int64)
+        expected = ne**n_e
+        if self.num_strategies != expected:
+            raise CertificateError(f"num_strategies: the enumerated side has {expected} strategies, not {self.num_strategies}")
+        # (2) exact best response
+        Be = Wt[np.arange(n_e), e].sum(axis=0)  # (nr, ny) exact ints
+        for y in range(n_r):
+            col = list(Be[:, y])
+            if col[r[y]] != max(col):
+                raise CertificateError(f"best response: answer {r[y]} to question {y} is not a best response")
+        best_int = total
+        # (3) coverage
+        k = self.free_questions
+        pre_s = np.asarray(self.searched_prefixes, dtype=np.int64).reshape(len(self.searched_prefixes), n_e - k)
+        pre_p = np.asarray(self.pruned_prefixes, dtype=np.int64).reshape(len(self.pruned_prefixes), n_e - k)
+        allp = np.concatenate([pre_s, pre_p])
+        codes = (allp * (ne ** np.arange(n_e - k, dtype=np.int64))[None, :]).sum(axis=1) if n_e > k else np.zeros(len(allp), dtype=np.int64)
+        if len(allp) != ne ** (n_e - k) or len(np.unique(codes)) != len(allp) or (allp < 0).any() or (allp >= ne).any():
+            raise CertificateError("chunks: searched and pruned chunks do not cover every strategy exactly once")
+        # (4) pruned bounds, exactly
+        if len(pre_p):
+            G = np.zeros((nr, n_r), dtype=object)
+            G[:] = 0
+            for x in range(k):
+                G = G + np.array([[max(Wt[x, :, rr, y]) for y in range(n_r)] for rr in range(nr)], dtype=object)
+            for pre in pre_p:
+                F = G.copy()
+                for j, a in enumerate(pre):
+                    F = F + Wt[k + j, a]
+                bound = sum(max(F[:, y]) for y in range(n_r))
+                if bound > best_int:
+                    raise CertificateError(
+                        f"pruned chunk {tuple(pre)}: its bound {Fraction(bound, D)} exceeds the value {self.value_exact}"
+                    )
+        # (5) enumeration
+        if expected <= exact_limit:
+            strategies = _all_tuples(ne, n_e)
+            Bs = Wt[np.arange(n_e)[None, :], strategies].sum(axis=1)  # (m, nr, ny) objects
+            vals = Bs.max(axis=1).sum(axis=1)
+            if max(vals) > best_int:
+                raise CertificateError(f"enumeration: a strategy is worth {Fraction(max(vals), D)} > {self.value_exact}")
+            if max(vals) != best_int:  # pragma: no cover - impossible given (1)
+                raise CertificateError("enumeration: the returned strategy is not among the enumerated ones")
+            return Verification("exact", expected, 0.0)
+        Wf = _side_layout(np.asarray(game.weights), self.enumerated)
+        free = _all_tuples(ne, k)
+        checked = 0
+        worst = -math.inf
+        for pre in pre_s:
+            strategies = np.concatenate([free, np.broadcast_to(pre, (len(free), n_e - k))], axis=1)
+            worst = max(worst, float(strategy_values_reference(Wf, strategies).max()))
+            checked += len(free)
+        value = float(self.value_exact)
+        if worst > value + self.rounding_bound:
+            raise CertificateError(
+                f"searched chunks: a strategy evaluates to {worst!r} > value {value!r} + rounding bound {self.rounding_bound:.3g}"
+            )
+        return Verification("rounding", checked, 2 * self.rounding_bound)
+
+
+@dataclass(frozen=True, eq=False)
+class ClassicalResult:
+    """The classical value of a game and an optimal deterministic strategy.
+
+    Attributes
+    ----------
+    value : float
+        The classical value (the exact value of :attr:`strategy`, correctly rounded to float).
+    strategy : DeterministicStrategy
+        An optimal strategy: Alice's answer to each of her questions, Bob's to each of his.
+    certificate : ClassicalCertificate
+        Exact value and proof of optimality as run; re-check with ``certificate.verify(game)``.
+    status : str
+        ``"optimal"``.
+    time_s : float
+        Wall time of the search (seconds).
+    parameters : dict
+        The options used (``chunk_size``, ``prune``, ``max_strategies``, ``threads``). The
+        search is deterministic: there is no seed.
+    """
+
+    value: float
+    strategy: DeterministicStrategy
+    certificate: ClassicalCertificate
+    status: str = "optimal"
+    time_s: float = 0.0
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def __float__(self) -> float:
+        return self.value
+
+
+# ----------------------------------------------------------------------------------------- solver
+def _check_positive_int(value: Any, field_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 1:
+        raise GameError(f"{field_name}: must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def classical_value(
+    game: Game,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    prune: bool = True,
+    max_strategies: int = DEFAULT_MAX_STRATEGIES,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClassicalResult:
+    """The classical value :math:`\\omega_c(G)` of a game, an optimal strategy, and a certificate.
+
+    Exact optimum over deterministic strategies (shared randomness cannot do better: the value is
+    linear in the behaviour, so a mixture is never better than its best component). Enumerates
+    the side with fewer strategies (:math:`|A|^{|X|}` vs :math:`|B|^{|Y|}`) with the exact best
+    response of the other, Gray-code updates in a parallel numba kernel, and pruning by chunk
+    bounds (see the module docstring).
+
+    Parameters
+    ----------
+    game : Game
+        Any real payoffs (negative ones included).
+    chunk_size : int >= 1
+        Target number of strategies per chunk (the Gray-coded part); also the granularity of
+        pruning and of parallel work.
+    prune : bool
+        Skip chunks whose upper bound is below the best value found.
+    max_strategies : int >= 1
+        Refuse (``GameTooLargeError``) if the smaller side has more strategies than this.
+    progress : callable, optional
+        ``progress(done, total)`` in strategies of the enumerated side, after each batch of chunks.
+
+    Returns
+    -------
+    ClassicalResult
+        ``float(result)`` is the value.
+
+    Raises
+    ------
+    GameError
+        ``game`` is not a :class:`Game`, or an option is out of range.
+    GameTooLargeError
+        The enumeration would exceed ``max_strategies``.
+
+    Examples
+    --------
+    >>> from qcoord.games.library import chsh
+    >>> float(classical_value(chsh()))
+    0.75
+    """
+    if not isinstance(game, Game):
+        raise GameError(f"game: expected a qcoord.games.Game, got {type(game).__name__}")
+    chunk_size = _check_positive_int(chunk_size, "chunk_size")
+    max_strategies = _check_positive_int(max_strategies, "max_strategies")
+    t0 = time.perf_counter()
+    na, nb, nx, ny = game.shape
+    n_alice, n_bob = na**nx, nb**ny
+    enumerated = "alice" if n_alice <= n_bob else "bob"
+    n_enum = min(n_alice, n_bob)
+    if n_enum > max_strategies:
+        raise GameTooLargeError(
+            f"game: exact enumeration needs min(na**nx, nb**ny) = {n_enum} strategies, above "
+            f"max_strategies = {max_strategies}; raise max_strategies or use a smaller game"
+        )
+    Wt = np.ascontiguousarray(_side_layout(game.weights, enumerated), dtype=np.float64)
+    n_e, ne, nr, n_r = Wt.shape
+    # Questions 0..k-1 are Gray-coded inside a chunk; k maximal with ne**k <= chunk_size.
+    if ne == 1:
+        k = n_e
+    else:
+        k = 0
+        while k < n_e and ne ** (k + 1) <= chunk_size:
+            k += 1
+    prefixes = _all_tuples(ne, n_e - k)
+    nc = len(prefixes)
+    delta = np.ascontiguousarray(Wt[:k, None, :, :, :] - Wt[:k, :, None, :, :])  # [x, old, new]
+    # Upper bounds per chunk.
+    G = Wt[:k].max(axis=1).sum(axis=0) if k else np.zeros((nr, n_r))
+    F = Wt[np.arange(k, n_e)[None, :], prefixes].sum(axis=1) if n_e > k else np.zeros((1, nr, n_r))
+    bounds = (F + G[None]).max(axis=1).sum(axis=1)
+    # Rounding bound: every float partial sum is bounded by A_y = sum_x max|Wt[x,..,y]|; the Gray
+    # walk does at most 2*ne**k updates per chunk, each with two roundings (first-order bound, x2).
+    A = float(np.abs(Wt).max(axis=(1, 2)).sum())
+    steps = n_e + 3 * (ne**k) + n_r + 4
+    rounding_bound = 2.0 * steps * _U * A + 2.0 * _U * A  # + rounding of the products prob*payoff
+    order = np.argsort(-bounds, kind="stable")
+    maxima = np.full(nc, -np.inf)
+    answers = np.zeros((nc, n_e), dtype=np.int64)
+    searched: list[int] = []
+    incumbent = -math.inf
+    threads = numba.get_num_threads()
+    batch = max(1, threads)
+    pos = 0
+    pruned_from = nc
+    while pos < nc:
+        if prune and bounds[order[pos]] < incumbent - 2.0 * rounding_bound:
+            pruned_from = pos
+            break
+        idx = order[pos : pos + batch]
+        if prune:
+            idx = idx[bounds[idx] >= incumbent - 2.0 * rounding_bound]
+        out_v = np.empty(len(idx))
+        out_a = np.empty((len(idx), n_e), dtype=np.int64)
+        chunk_maxima(Wt, delta, k, np.ascontiguousarray(prefixes[idx]), out_v, out_a)
+        maxima[idx] = out_v
+        answers[idx] = out_a
+        searched.extend(int(i) for i in idx)
+        incumbent = max(incumbent, float(out_v.max()))
+        pos += len(idx)
+        if len(idx) < min(batch, nc - (pos - len(idx))):
+            pruned_from = pos
+            break
+        batch = min(2 * batch, 256)
+        if progress is not None:
+            progress(min(pos, nc) * ne**k, n_enum)
+    searched_arr = np.array(searched, dtype=np.int64)
+    pruned_arr = order[pruned_from:] if pruned_from < nc else np.zeros(0, dtype=np.int64)
+    best_chunk = int(searched_arr[np.argmax(maxima[searched_arr])])
+    e = answers[best_chunk]
+    # Exact best response of the responding side, and the exact value.
+    Wint, D = exact_weights(game)
+    Wti = _side_layout(Wint, enumerated)
+    Be = Wti[np.arange(n_e), e].sum(axis=0)
+    r = np.array([max(range(nr), key=lambda rr, y=y: (Be[rr, y], -rr)) for y in range(n_r)], dtype=np.int64)
+    value_int = sum(Be[r[y], y] for y in range(n_r))
+    value_exact = Fraction(value_int, D)
+    if enumerated == "alice":
+        strategy = DeterministicStrategy(tuple(int(v) for v in e), tuple(int(v) for v in r))
+    else:
+        strategy = DeterministicStrategy(tuple(int(v) for v in r), tuple(int(v) for v in e))
+    if progress is not None:
+        progress(n_enum, n_enum)
+    certificate = ClassicalCertificate(
+        strategy=strategy,
+        value_exact=value_exact,
+        enumerated=enumerated,
+        num_strategies=n_enum,
+        num_evaluated=len(searched_arr) * ne**k,
+        free_questions=k,
+        best_response_rule=BEST_RESPONSE_RULE,
+        searched_prefixes=prefixes[searched_arr],
+        searched_maxima=maxima[searched_arr],
+        pruned_prefixes=prefixes[pruned_arr],
+        pruned_bounds=bounds[pruned_arr],
+        incumbent=float(incumbent),
+        rounding_bound=float(rounding_bound),
+    )
+    return ClassicalResult(
+        value=float(value_exact),
+        strategy=strategy,
+        certificate=certificate,
+        status="optimal",
+        time_s=time.perf_counter() - t0,
+        parameters={"chunk_size": chunk_size, "prune": prune, "max_strategies": max_strategies, "threads": threads},
+    )
