@@ -1,0 +1,252 @@
+"""Where sweep tasks run: one small interface, a local process pool, Dask distributed, in-process.
+
+An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as they complete*
+(order is irrelevant: every task carries its own random streams, see :mod:`qcoord.sweep.runner`).
+
+- :class:`LocalExecutor` (default): ``concurrent.futures.ProcessPoolExecutor`` with ``workers``
+  processes (default: ``os.cpu_count()``).
+- :class:`DaskExecutor`: Dask distributed. ``scheduler="tcp://host:8786"`` connects to an existing
+  cluster; without it a ``LocalCluster`` is started (``workers`` worker processes, one thread each,
+  or threads in this process with ``processes=False``). Dask is an optional extra
+  (``pip install 'qcoord[dask]'``); it is imported only when this executor is built.
+- :class:`SerialExecutor`: runs tasks in this process, in order (debugging, tiny sweeps).
+
+``fn`` and the tasks must be picklable for the process-based executors (module-level functions).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Callable, Iterable, Iterator
+
+__all__ = [
+    "ExecutorError",
+    "Executor",
+    "SerialExecutor",
+    "LocalExecutor",
+    "DaskExecutor",
+    "make_executor",
+]
+
+
+class ExecutorError(ValueError):
+    """An executor cannot be built or reached (bad worker count, Dask missing, scheduler down)."""
+
+
+def _check_workers(workers: int | None, field: str = "workers") -> int:
+    if workers is None:
+        return max(1, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExecutorError(f"{field}: must be an integer >= 1, got {workers!r}")
+    return workers
+
+
+class Executor(ABC):
+    """Runs ``fn`` over tasks and yields results as they complete.
+
+    Use as a context manager (``with make_executor(...) as ex:``) so that worker processes or the
+    Dask client are released, also on error or interrupt.
+    """
+
+    name: str = "executor"
+    workers: int = 1
+
+    @abstractmethod
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield ``fn(task)`` for every task in completion order.
+
+        If a task raises, the exception propagates from the iterator and pending tasks are
+        cancelled; results yielded before stay valid.
+        """
+
+    def close(self) -> None:
+        """Release workers (idempotent)."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+
+class SerialExecutor(Executor):
+    """Run every task in this process, in order (no parallelism, no pickling)."""
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        for t in tasks:
+            yield fn(t)
+
+
+class LocalExecutor(Executor):
+    """A local process pool (``concurrent.futures.ProcessPoolExecutor``).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes (>= 1); default ``os.cpu_count()``.
+    max_pending : int, optional
+        Tasks in flight at once (default ``4 * workers``); keeps memory flat for huge sweeps.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, *, max_pending: int | None = None) -> None:
+        self.workers = _check_workers(workers)
+        self.max_pending = _check_workers(max_pending, "max_pending") if max_pending else 4 * self.workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _ensure(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        pool = self._ensure()
+        it = iter(tasks)
+        pending: set[Future[Any]] = set()
+        try:
+            for t in it:
+                pending.add(pool.submit(fn, t))
+                if len(pending) >= self.max_pending:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    result = f.result()  # re-raises a task's exception here
+                    nxt = next(it, _END)
+                    if nxt is not _END:
+                        pending.add(pool.submit(fn, nxt))
+                    yield result
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+_END = object()
+
+
+class DaskExecutor(Executor):
+    """Dask distributed: an existing cluster (``scheduler``) or a fresh ``LocalCluster``.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Scheduler address (``tcp://host:8786``). ``None`` starts a ``LocalCluster``.
+    workers : int, optional
+        ``LocalCluster`` workers (default ``os.cpu_count()``); ignored with ``scheduler``.
+    processes : bool
+        ``LocalCluster`` with worker processes (default) or threads in this process.
+    timeout : float
+        Seconds to wait for a remote scheduler.
+
+    Raises
+    ------
+    ExecutorError
+        If ``dask.distributed`` is not installed or the scheduler cannot be reached.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, workers: int | None = None,
+                 processes: bool = True, timeout: float = 10.0) -> None:
+        try:
+            import distributed  # noqa: F401  (optional extra, imported lazily)
+        except ImportError:
+            raise ExecutorError(
+                "dask: the Dask executor needs the optional extra; install it with "
+                "pip install 'qcoord[dask]'") from None
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        self.scheduler = scheduler
+        if scheduler is not None:
+            if not isinstance(scheduler, str) or not scheduler.strip():
+                raise ExecutorError(f"scheduler: must be an address like tcp://host:8786, got {scheduler!r}")
+            try:
+                self._client = Client(scheduler, timeout=timeout)
+            except Exception as exc:  # OSError, TimeoutError, ValueError from distributed
+                raise ExecutorError(f"scheduler: cannot connect to {scheduler}: {exc}") from None
+            self.workers = max(1, sum(w.get("nthreads", 1)
+                                      for w in self._client.scheduler_info().get("workers", {}).values()))
+        else:
+            n = _check_workers(workers)
+            try:
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                             dashboard_address=None)
+                self._client = Client(self._cluster)
+            except Exception as exc:
+                if self._cluster is not None:
+                    self._cluster.close()
+                raise ExecutorError(f"dask: cannot start a LocalCluster with {n} workers: {exc}") from None
+            self.workers = n
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        it = iter(tasks)
+        window = 4 * self.workers  # tasks in flight; more are submitted as results come back
+        live = []
+        for t in it:
+            live.append(self._client.submit(fn, t, pure=False))
+            if len(live) >= window:
+                break
+        if not live:
+            return
+        ac = as_completed(live)
+        try:
+            for f in ac:
+                result = f.result()  # re-raises a task's exception here
+                live.remove(f)
+                f.release()
+                nxt = next(it, _END)
+                if nxt is not _END:
+                    nf = self._client.submit(fn, nxt, pure=False)
+                    live.append(nf)
+                    ac.add(nf)
+                yield result
+        finally:
+            for f in live:
+                f.cancel()
+
+    def close(self) -> None:
+        client, self._client = getattr(self, "_client", None), None
+        if client is not None:
+            client.close()
+        cluster, self._cluster = getattr(self, "_cluster", None), None
+        if cluster is not None:
+            cluster.close()
+
+    def describe(self) -> str:
+        where = self.scheduler or ("LocalCluster")
+        return f"dask @ {where} ({self.workers} workers)"
+
+
+def make_executor(*, workers: int | None = None, scheduler: str | None = None, dask: bool = False,
+                  serial: bool = False, processes: bool = True) -> Executor:
+    """Build the executor the CLI options ask for.
+
+    ``scheduler`` implies Dask on that cluster; ``dask=True`` alone starts a ``LocalCluster``;
+    ``serial=True`` runs in process; otherwise a :class:`LocalExecutor` with ``workers``.
+    """
+    if serial and (dask or scheduler):
+        raise ExecutorError("serial: cannot be combined with a Dask executor")
+    if scheduler is not None or dask:
+        return DaskExecutor(scheduler, workers=workers, processes=processes)
+    if serial:
+        return SerialExecutor()
+    return LocalExecutor(workers)

@@ -1,0 +1,345 @@
+"""Run a sweep: batch points into tasks, run them on an executor, commit each task, resume.
+
+Determinism
+-----------
+Point ``i`` of the spec expansion is evaluated with the seed of ``SeedSequence(seed).spawn(n)[i]``
+(:func:`qcoord.sweep.spec.point_seed`), whatever task, worker or executor runs it and in whatever
+order tasks complete; so the stored numbers depend on the spec alone.
+
+Batching
+--------
+Each task carries about ``target_task_s`` (default 0.1 s) of work so that scheduling overhead
+(about 1 ms per task for a process pool, a few ms for Dask) stays small. The cost of one point is
+measured by evaluating the first pending point in this process (its result is kept, not thrown
+away); afterwards the estimate is refined from the evaluation times the workers report, and tasks
+submitted later are sized from it: ``batch = ceil(target_task_s / seconds_per_point)``.
+
+Resume
+------
+Every task's points and rows are committed in one SQLite transaction
+(:meth:`qcoord.sweep.store.SweepStore.write_task`). Re-running the same spec on the same store skips
+the finished points; a killed run loses at most the tasks in flight.
+
+Evaluators
+----------
+An evaluator is a picklable (module-level) callable::
+
+    evaluator(scenario: dict, classes: tuple[str, ...], *, replications: int, seed: int) -> list[dict]
+
+returning one row per strategy class (each row a dict of metrics and CIs; the class name under
+``"class"``, or rows in the order of ``classes``). The default, :func:`analysis_evaluator`, builds
+``qcoord.system.Scenario.from_dict(scenario)`` and calls ``qcoord.analysis.evaluate_point``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from .executors import Executor, LocalExecutor
+from .spec import SweepPoint, SweepSpec
+from .store import PointOutcome, SweepStore, code_version, jsonable
+
+__all__ = [
+    "Evaluator",
+    "SweepPointError",
+    "SweepProgress",
+    "SweepSummary",
+    "analysis_evaluator",
+    "resolve_evaluator",
+    "run_sweep",
+    "evaluate_points",
+]
+
+Evaluator = Callable[..., Sequence[Mapping[str, Any]]]
+
+#: Keys under which an evaluator row may name its strategy class (first match wins).
+CLASS_KEYS = ("class", "strategy_class", "strategy")
+
+
+class SweepPointError(ValueError):
+    """The evaluator failed on a point; the message names the point and its axis values."""
+
+
+def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, replications: int,
+                       seed: int) -> list[dict[str, Any]]:
+    """The default evaluator: ``qcoord.analysis.evaluate_point`` on ``Scenario.from_dict(scenario)``.
+
+    Parameters
+    ----------
+    scenario : dict
+        Scenario fields (``qcoord.system.Scenario.from_dict`` input).
+    classes : sequence of str
+        Strategy classes to evaluate.
+    replications : int
+        Replications of the simulation at this point.
+    seed : int
+        Seed of this point's random stream.
+    """
+    try:
+        from qcoord.analysis import evaluate_point  # type: ignore[attr-defined]
+        from qcoord.system import Scenario  # type: ignore[attr-defined]
+    except ImportError as exc:  # the analysis package is written in parallel
+        raise SweepPointError(
+            f"evaluator: qcoord.analysis.evaluate_point is not available ({exc}); "
+            "pass another evaluator (--evaluator module:function)") from None
+    sc = Scenario.from_dict(dict(scenario))
+    return list(evaluate_point(sc, tuple(classes), replications=replications, seed=seed))
+
+
+def resolve_evaluator(ref: str | Evaluator | None) -> Evaluator:
+    """An evaluator from ``None`` (the default), a callable, or a ``"module:function"`` reference."""
+    if ref is None:
+        return analysis_evaluator
+    if callable(ref):
+        return ref
+    if not isinstance(ref, str) or ref.count(":") != 1:
+        raise SweepPointError(f"evaluator: must be 'module:function', got {ref!r}")
+    mod_name, fn_name = ref.split(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise SweepPointError(f"evaluator: cannot import module {mod_name!r}: {exc}") from None
+    fn = getattr(mod, fn_name, None)
+    if not callable(fn):
+        raise SweepPointError(f"evaluator: {mod_name!r} has no callable {fn_name!r}")
+    return fn
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Progress of a running sweep (passed to the ``progress`` callback after each committed task).
+
+    Attributes
+    ----------
+    done : int
+        Finished points, including those skipped because an earlier run finished them.
+    total : int
+        Points in the spec expansion.
+    skipped : int
+        Points finished before this run started.
+    elapsed_s : float
+        Seconds since this run started.
+    eta_s : float or None
+        Estimated seconds left: remaining points / this run's rate of points per second.
+    """
+
+    done: int
+    total: int
+    skipped: int
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What a run did.
+
+    Attributes
+    ----------
+    n_points, skipped, computed : int
+        Points in the spec, finished before this run, evaluated by this run.
+    n_tasks : int
+        Tasks dispatched (including the in-process calibration task).
+    mean_batch : float
+        Mean points per task.
+    seconds_per_point : float or None
+        Mean evaluator seconds per point (as measured on the workers).
+    elapsed_s : float
+        Wall-clock seconds of the run.
+    executor : str
+        Description of the executor.
+    spec_hash : str
+        Hash of the spec (binds the store).
+    store : str
+        Path of the results file.
+    """
+
+    n_points: int
+    skipped: int
+    computed: int
+    n_tasks: int
+    mean_batch: float
+    seconds_per_point: float | None
+    elapsed_s: float
+    executor: str
+    spec_hash: str
+    store: str
+
+
+@dataclass(frozen=True)
+class _Task:
+    evaluator: Evaluator
+    points: tuple[SweepPoint, ...]
+    classes: tuple[str, ...]
+    replications: int
+
+
+def _class_rows(rows: Any, classes: Sequence[str], point: SweepPoint) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """Validate an evaluator's rows and pair each with its class name."""
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or len(rows) == 0:
+        raise SweepPointError(
+            f"point {point.index} ({point.axes}): evaluator must return a non-empty list of dict rows, "
+            f"got {type(rows).__name__}")
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise SweepPointError(f"point {point.index}: evaluator row {i} must be a dict, got {type(row).__name__}")
+        key = next((k for k in CLASS_KEYS if k in row and row[k] is not None), None)
+        name = str(row[key]) if key is not None else None
+        if name is None:
+            if len(rows) != len(classes):
+                raise SweepPointError(
+                    f"point {point.index}: evaluator rows name no class (key 'class') and their number "
+                    f"({len(rows)}) differs from the classes ({len(classes)})")
+            name = classes[i]
+        metrics = {k: v for k, v in row.items() if k != key}
+        out.append((name, jsonable(metrics)))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise SweepPointError(f"point {point.index}: evaluator returned duplicate class rows {names}")
+    return tuple(out)
+
+
+def _evaluate(evaluator: Evaluator, point: SweepPoint, classes: tuple[str, ...],
+              replications: int) -> PointOutcome:
+    t0 = time.perf_counter()
+    try:
+        rows = evaluator(point.scenario, classes, replications=replications, seed=point.seed)
+    except SweepPointError:
+        raise
+    except Exception as exc:  # wrap anything from deep inside: name the point
+        raise SweepPointError(
+            f"point {point.index} ({', '.join(f'{k}={v!r}' for k, v in point.axes.items()) or 'base'}): "
+            f"{type(exc).__name__}: {exc}") from None
+    elapsed = time.perf_counter() - t0
+    return PointOutcome(index=point.index, key=point.key, axes=point.axes, scenario=point.scenario,
+                        seed=point.seed, rows=_class_rows(rows, classes, point), elapsed_s=elapsed)
+
+
+def run_task(task: _Task) -> list[PointOutcome]:
+    """Evaluate every point of a task (runs on a worker; module-level so it pickles)."""
+    return [_evaluate(task.evaluator, p, task.classes, task.replications) for p in task.points]
+
+
+def evaluate_points(spec: SweepSpec, indices: Sequence[int] | None = None, *,
+                    evaluator: str | Evaluator | None = None) -> list[PointOutcome]:
+    """Evaluate points of ``spec`` in this process, without a store (for inspection and tests)."""
+    ev = resolve_evaluator(evaluator)
+    idx = range(spec.n_points) if indices is None else indices
+    return [_evaluate(ev, spec.point(i), spec.classes, spec.replications) for i in idx]
+
+
+def run_sweep(
+    spec: SweepSpec,
+    store: SweepStore | str | Path,
+    *,
+    evaluator: str | Evaluator | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[SweepProgress], None] | None = None,
+    batch_size: int | None = None,
+    target_task_s: float = 0.1,
+) -> SweepSummary:
+    """Run every unfinished point of ``spec`` and commit the rows to ``store``.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The validated sweep.
+    store : SweepStore or path
+        Results database (created if missing; bound to ``spec``; finished points are skipped).
+    evaluator : callable or "module:function", optional
+        Point evaluator (default :func:`analysis_evaluator`).
+    executor : Executor, optional
+        Where tasks run (default: a :class:`~qcoord.sweep.executors.LocalExecutor` with one
+        process per core, closed at the end). A passed executor is left open.
+    progress : callable, optional
+        Called with a :class:`SweepProgress` at the start and after every committed task.
+    batch_size : int, optional
+        Fixed points per task; default: sized from measured cost to ``target_task_s``.
+    target_task_s : float
+        Seconds of work per task to aim for (> 0).
+
+    Returns
+    -------
+    SweepSummary
+    """
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise SweepPointError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if not (isinstance(target_task_s, (int, float)) and math.isfinite(target_task_s) and target_task_s > 0):
+        raise SweepPointError(f"target_task_s: must be a number > 0, got {target_task_s!r}")
+    ev = resolve_evaluator(evaluator)
+    own_store = not isinstance(store, SweepStore)
+    st = SweepStore(store) if own_store else store
+    own_exec = executor is None
+    t_start = time.perf_counter()
+    try:
+        st.bind(spec)
+        finished = st.finished_keys()
+        all_points = spec.points()
+        pending = [p for p in all_points if p.key not in finished]
+        skipped = spec.n_points - len(pending)
+        total = spec.n_points
+        version = code_version()
+        state = {"done": skipped, "computed": 0, "tasks": 0, "eval_s": 0.0}
+
+        def commit(outcomes: Sequence[PointOutcome]) -> None:
+            st.write_task(outcomes, root_seed=spec.seed, replications=spec.replications, version=version)
+            state["done"] += len(outcomes)
+            state["computed"] += len(outcomes)
+            state["tasks"] += 1
+            state["eval_s"] += sum(o.elapsed_s for o in outcomes)
+            if progress is not None:
+                el = time.perf_counter() - t_start
+                rate = state["computed"] / el if el > 0 else 0.0
+                left = total - state["done"]
+                progress(SweepProgress(done=state["done"], total=total, skipped=skipped, elapsed_s=el,
+                                       eta_s=(left / rate) if rate > 0 else None))
+
+        if progress is not None:
+            progress(SweepProgress(done=skipped, total=total, skipped=skipped, elapsed_s=0.0,
+                                   eta_s=None if pending else 0.0))
+
+        queue = list(pending)
+        if queue and batch_size is None:
+            # Calibration: evaluate the first pending point here; its rows are kept.
+            first = queue.pop(0)
+            commit(run_task(_Task(ev, (first,), spec.classes, spec.replications)))
+
+        def batches() -> Iterator[_Task]:
+            i = 0
+            while i < len(queue):
+                if batch_size is not None:
+                    b = batch_size
+                else:
+                    per_point = state["eval_s"] / max(1, state["computed"])
+                    b = max(1, math.ceil(target_task_s / per_point)) if per_point > 0 else len(queue)
+                chunk = tuple(queue[i:i + b])
+                i += len(chunk)
+                yield _Task(ev, chunk, spec.classes, spec.replications)
+
+        if queue:
+            ex = executor if executor is not None else LocalExecutor()
+            try:
+                for outcomes in ex.imap_unordered(run_task, batches()):
+                    commit(outcomes)
+            finally:
+                if own_exec:
+                    ex.close()
+            exec_name = ex.describe()
+        else:
+            exec_name = executor.describe() if executor is not None else "none (nothing to run)"
+        computed = state["computed"]
+        return SweepSummary(
+            n_points=total, skipped=skipped, computed=computed, n_tasks=state["tasks"],
+            mean_batch=(computed / state["tasks"]) if state["tasks"] else 0.0,
+            seconds_per_point=(state["eval_s"] / computed) if computed else None,
+            elapsed_s=time.perf_counter() - t_start, executor=exec_name, spec_hash=spec.spec_hash,
+            store=str(st.path))
+    finally:
+        if own_store:
+            st.close()
