@@ -107,16 +107,17 @@ def question_labels(scenario: Any) -> tuple[str, ...]:
 
 
 def _class_samples(scenario: Any, seed: int = 12345) -> list[NDArray[np.float64]]:
-    """Demand samples of each class, drawn from the scenario's own input generator.
+    """Demand samples of each class, drawn from the scenario's demand distribution and class edges.
 
     Two-point and deterministic demands give a constant sample per class (the average is then
     exact); continuous demands give up to :data:`SAMPLES_PER_CLASS` draws per class.
     """
+    from qcoord.system.demand import classify
+
     n = int(min(max(20 * SAMPLES_PER_CLASS * scenario.num_classes, 4000), 200_000))
-    sc = scenario.replace(n_pairs=n, warmup=0, seed=seed, arrival_process="poisson", arrival_times=None)
-    inputs = sc.draw_inputs(0)
-    demand = np.asarray(inputs.demand, dtype=float).ravel()
-    cls = np.asarray(inputs.cls).ravel()
+    edges = scenario.class_edges if scenario.class_edges is not None else scenario.demand.default_edges()
+    demand = np.asarray(scenario.demand.sample(np.random.default_rng(np.random.SeedSequence(seed)), n), dtype=float)
+    cls = np.asarray(classify(demand, edges))
     out = []
     rng = np.random.default_rng(seed)
     for c in range(int(scenario.num_classes)):
