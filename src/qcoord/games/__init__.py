@@ -21,6 +21,8 @@ from .classical import (
 from .nonsignaling import NonsignalingError, NonsignalingResult, is_nonsignaling, marginals, nonsignaling_value, signaling_gap
 from . import library
 from .library import GAMES, chsh, chsh_d, get_game, magic_square, odd_cycle, random_game
+from .seesaw import QuantumResult, quantum_lower_bound
+from .npa import NPAResult, SolverError, npa_upper_bound
 
 __all__ = [
     "Game",
@@ -48,4 +50,9 @@ __all__ = [
     "odd_cycle",
     "magic_square",
     "random_game",
+    "quantum_lower_bound",
+    "QuantumResult",
+    "npa_upper_bound",
+    "NPAResult",
+    "SolverError",
 ]

@@ -1,0 +1,330 @@
+"""Lower bounds on the quantum value: the see-saw over states and projective measurements.
+
+For a fixed local dimension :math:`d` the see-saw (alternating optimisation, [LD07]_) maximises
+
+.. math::
+
+    \\omega(\\psi, A, B) = \\sum_{a,b,x,y} \\pi(x,y) V(a,b,x,y)\\,
+        \\langle\\psi| A^x_a \\otimes B^y_b |\\psi\\rangle
+
+one block at a time, each block *exactly*:
+
+1. **Alice** (state and Bob fixed). The value is :math:`\\sum_{x,a} \\mathrm{tr}[A^x_a M^x_a]` with
+   :math:`M^x_a = \\sum_{y,b} W[a,b,x,y]\\, \\Psi (B^y_b)^T \\Psi^\\dagger`. With two answers the best
+   projective measurement is :math:`A^x_0` = the projector on the positive eigenspace of
+   :math:`M^x_0 - M^x_1`; for qubits that is a closed form in the 2x2 entries (no eigen-solver).
+   With more answers, pairs of projectors are re-split exactly within their joint subspace (a block
+   coordinate ascent over projective measurements; see
+   :func:`qcoord.games._seesaw_kernels.improve_measurements`).
+2. **Bob**, symmetrically.
+3. **State** (measurements fixed): the top eigenvector of the Bell operator
+   :math:`G = \\sum W[a,b,x,y] A^x_a \\otimes B^y_b`; the value is its top eigenvalue. The state is not
+   forced to be maximally entangled, so partially entangled optima are found.
+
+Each step cannot decrease the value, so each restart converges (to a local optimum). Restarts are
+batched as arrays: one NumPy call updates all restarts at once. One restart starts from the classical
+optimum (a product state :math:`|0\\rangle|0\\rangle` with diagonal projectors reproducing the optimal
+deterministic strategy), so the result is never below the classical value.
+
+Scope: projective measurements of local dimension ``dim`` (every POVM strategy is a projective one
+in a larger dimension, so use a larger ``dim`` when POVMs might help).
+
+References
+----------
+.. [LD07] Y.-C. Liang, A. C. Doherty, "Bounds on quantum correlations in Bell-inequality
+   experiments", Phys. Rev. A 75, 042103 (2007).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _seesaw_kernels as K
+from .game import Game, GameError
+from .strategy import DeterministicStrategy, QuantumStrategy
+
+__all__ = ["QuantumResult", "quantum_lower_bound"]
+
+DEFAULT_RESTARTS = 16
+DEFAULT_TOL = 1e-10
+DEFAULT_MAX_ITER = 3000
+
+
+@dataclass(frozen=True)
+class QuantumResult:
+    """A see-saw lower bound on the quantum value, with the strategy that attains it.
+
+    Attributes
+    ----------
+    value : float
+        ``game.value(strategy.behaviour())``: the value of the returned strategy (a lower bound on
+        the quantum value at local dimension ``dim``), in payoff units.
+    strategy : QuantumStrategy
+        Pure state of dimension ``dim * dim`` and projective measurements ``alice[x, a]``,
+        ``bob[y, b]``.
+    behaviour : ndarray (na, nb, nx, ny)
+        Its Born-rule behaviour ``p(a, b | x, y)``.
+    dim : int
+        Local dimension.
+    seed : int
+        The entropy of the ``numpy.random.SeedSequence`` used (pass it back to reproduce exactly).
+    restarts : int
+        Number of random restarts (the classical start and ``initial`` come on top).
+    restart_values : tuple of float
+        Final value of every run; order: classical start (if any), ``initial`` (if given), random.
+    iterations : tuple of int
+        See-saw rounds per run.
+    converged : tuple of bool
+        Whether each run's improvement fell below ``tol`` before ``max_iter``.
+    best_run : int
+        Index (in the order above) of the returned run.
+    classical_value : float or None
+        The classical value used for the classical start (``None`` if it was not computed).
+    tol, max_iter : float, int
+    timings : dict
+        ``{"classical": s, "seesaw": s, "total": s}`` in seconds.
+    method : str
+        ``"qubit-closed-form"`` (dim 2, two answers each) or ``"projective-eigh"``.
+    game_name : str
+    """
+
+    value: float
+    strategy: QuantumStrategy = field(repr=False)
+    behaviour: NDArray[np.float64] = field(repr=False)
+    dim: int
+    seed: int
+    restarts: int
+    restart_values: tuple[float, ...] = field(repr=False)
+    iterations: tuple[int, ...] = field(repr=False)
+    converged: tuple[bool, ...] = field(repr=False)
+    best_run: int
+    classical_value: float | None
+    tol: float
+    max_iter: int
+    timings: dict[str, float] = field(default_factory=dict)
+    method: str = ""
+    game_name: str = "game"
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The inputs that reproduce this result."""
+        return {"dim": self.dim, "restarts": self.restarts, "seed": self.seed, "tol": self.tol, "max_iter": self.max_iter}
+
+
+# --------------------------------------------------------------------------- initial points
+def _random_projective(rng: np.random.Generator, R: int, n_q: int, n_out: int, d: int) -> NDArray[np.complex128]:
+    """Random projective measurements: a Haar-like random basis, vectors assigned to outcomes.
+
+    The first ``min(d, n_out)`` basis vectors get distinct outcomes (so no outcome is needlessly
+    empty), the rest random outcomes.
+    """
+    Z = rng.standard_normal((R, n_q, d, d)) + 1j * rng.standard_normal((R, n_q, d, d))
+    Q, _ = np.linalg.qr(Z)
+    labels = rng.integers(0, n_out, size=(R, n_q, d))
+    k = min(d, n_out)
+    perm = np.argsort(rng.random((R, n_q, n_out)), axis=-1)[..., :k]
+    labels[..., :k] = perm
+    onehot = (labels[..., None] == np.arange(n_out)).astype(np.float64)  # (R, n_q, d, n_out)
+    # P[r, q, o] = sum_k onehot[r,q,k,o] |q_k><q_k|
+    return np.einsum("rqik,rqko,rqjk->rqoij", Q, onehot, np.conj(Q), optimize=True)
+
+
+def _random_states(rng: np.random.Generator, R: int, d: int) -> NDArray[np.complex128]:
+    v = rng.standard_normal((R, d * d)) + 1j * rng.standard_normal((R, d * d))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v.reshape(R, d, d)
+
+
+def _diagonal_projectors(answers: tuple[int, ...], n_out: int, d: int) -> NDArray[np.complex128]:
+    """Projective measurements ``P[q, answers[q]] = |0><0|``, ``P[q, answers[q]+1 mod n] = rest``."""
+    P = np.zeros((len(answers), n_out, d, d), dtype=np.complex128)
+    for q, ans in enumerate(answers):
+        P[q, ans, 0, 0] = 1.0
+        if d > 1:
+            other = (ans + 1) % n_out if n_out > 1 else ans
+            for i in range(1, d):
+                P[q, other, i, i] = 1.0
+    return P
+
+
+def _classical_start(strategy: DeterministicStrategy, na: int, nb: int, d: int) -> tuple[Any, Any, Any]:
+    psi = np.zeros((d, d), dtype=np.complex128)
+    psi[0, 0] = 1.0
+    return psi, _diagonal_projectors(strategy.alice, na, d), _diagonal_projectors(strategy.bob, nb, d)
+
+
+def _initial_start(initial: QuantumStrategy | DeterministicStrategy, game: Game, d: int) -> tuple[Any, Any, Any]:
+    na, nb, nx, ny = game.shape
+    if isinstance(initial, DeterministicStrategy):
+        if len(initial.alice) != nx or len(initial.bob) != ny:
+            raise GameError(f"initial: a deterministic strategy needs {nx} answers for Alice and {ny} for Bob")
+        return _classical_start(initial, na, nb, d)
+    if not isinstance(initial, QuantumStrategy):
+        raise GameError(f"initial: expected a QuantumStrategy or DeterministicStrategy, got {type(initial).__name__}")
+    if initial.dims != (d, d) or initial.shape != game.shape:
+        raise GameError(
+            f"initial: strategy with dims {initial.dims} and shape {initial.shape} does not fit dim={d} "
+            f"and the game's shape {game.shape}"
+        )
+    for who, ops in (("alice", initial.alice), ("bob", initial.bob)):
+        if np.abs(ops @ ops - ops).max() > 1e-7:
+            raise GameError(f"initial: {who}'s measurements must be projective (P @ P = P within 1e-7)")
+    lam, vecs = np.linalg.eigh(initial.rho)
+    if lam[:-1].sum() > 1e-9:
+        raise GameError("initial: the state must be pure (rank one)")
+    return vecs[:, -1].reshape(d, d), np.array(initial.alice), np.array(initial.bob)
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise GameError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- main
+def quantum_lower_bound(
+    game: Game,
+    dim: int = 2,
+    restarts: int = DEFAULT_RESTARTS,
+    seed: int | np.random.SeedSequence | None = None,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER,
+    initial: QuantumStrategy | DeterministicStrategy | None = None,
+    classical_start: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> QuantumResult:
+    """A lower bound on the quantum value by see-saw, with the strategy that attains it.
+
+    Parameters
+    ----------
+    game : Game
+    dim : int >= 1
+        Local dimension of each player's system (the state lives in :math:`\\mathbb{C}^d \\otimes
+        \\mathbb{C}^d`).
+    restarts : int >= 0
+        Random starting points (Haar-random pure state and projective measurements), all iterated
+        together as arrays.
+    seed : int, SeedSequence or None
+        Seed of ``numpy.random.SeedSequence``; ``None`` draws fresh entropy, recorded in
+        ``result.seed`` so that any run can be reproduced exactly.
+    tol : float > 0
+        A run stops when one round improves its value by less than ``tol``.
+    max_iter : int >= 1
+        Maximum see-saw rounds per run.
+    initial : QuantumStrategy or DeterministicStrategy, optional
+        An extra starting point (pure state, projective measurements of dimension ``dim``).
+    classical_start : bool
+        Add the run started from the classical optimum (computed with
+        :func:`qcoord.games.classical.classical_value`); this guarantees
+        ``value >= classical value``.
+    progress : callable(done_rounds, max_iter), optional
+        Called after each round.
+
+    Returns
+    -------
+    QuantumResult
+        ``result.value == game.value(result.strategy.behaviour())``.
+
+    Raises
+    ------
+    GameError
+        Bad parameters (the message names the field and the allowed range).
+    """
+    if not isinstance(game, Game):
+        raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    d = _check_int(dim, "dim", 1)
+    restarts = _check_int(restarts, "restarts", 0)
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
+        raise GameError(f"tol: must be a finite number > 0, got {tol!r}")
+    if restarts == 0 and not classical_start and initial is None:
+        raise GameError("restarts: must be >= 1 when there is no classical start and no initial strategy")
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    seed_used = ss.entropy
+    rng = np.random.default_rng(ss)
+    na, nb, nx, ny = game.shape
+    W = np.asarray(game.weights, dtype=np.float64)
+    t0 = time.perf_counter()
+
+    starts: list[tuple[Any, Any, Any]] = []
+    c_value: float | None = None
+    if classical_start:
+        from .classical import classical_value
+
+        cres = classical_value(game)
+        c_value = float(cres.value)
+        starts.append(_classical_start(cres.strategy, na, nb, d))
+    if initial is not None:
+        starts.append(_initial_start(initial, game, d))
+    t1 = time.perf_counter()
+
+    psi = _random_states(rng, restarts, d)
+    A = _random_projective(rng, restarts, nx, na, d)
+    B = _random_projective(rng, restarts, ny, nb, d)
+    if starts:
+        psi = np.concatenate([np.stack([s[0] for s in starts]), psi])
+        A = np.concatenate([np.stack([s[1] for s in starts]), A])
+        B = np.concatenate([np.stack([s[2] for s in starts]), B])
+    R = psi.shape[0]
+
+    values = np.full(R, -np.inf)
+    iters = np.zeros(R, dtype=int)
+    conv = np.zeros(R, dtype=bool)
+    active = np.arange(R)
+    for it in range(max_iter):
+        v, p_new, a_new, b_new = K.seesaw_iteration(psi[active], A[active], B[active], W)
+        psi[active], A[active], B[active] = p_new, a_new, b_new
+        improve = v - values[active]
+        values[active] = v
+        iters[active] += 1
+        done = improve < tol
+        conv[active[done]] = True
+        active = active[~done]
+        if progress is not None:
+            progress(it + 1, max_iter)
+        if active.size == 0:
+            break
+
+    # Re-evaluate every run by the Born rule and return the best one.
+    best, best_val, best_strat, best_p = -1, -np.inf, None, None
+    exact_vals = np.empty(R)
+    for r in np.argsort(-values):
+        if values[r] < best_val - 1e-9:
+            exact_vals[r] = values[r]
+            continue
+        strat = QuantumStrategy(state=psi[r].reshape(-1) / np.linalg.norm(psi[r]), alice=A[r], bob=B[r])
+        p = strat.behaviour()
+        val = game.value(p)
+        exact_vals[r] = val
+        if val > best_val:
+            best, best_val, best_strat, best_p = int(r), val, strat, p
+    t2 = time.perf_counter()
+    assert best_strat is not None and best_p is not None
+    best_p.setflags(write=False)
+    method = "qubit-closed-form" if (d == 2 and na == 2 and nb == 2) else "projective-eigh"
+    return QuantumResult(
+        value=float(best_val),
+        strategy=best_strat,
+        behaviour=best_p,
+        dim=d,
+        seed=int(seed_used) if not isinstance(seed_used, (tuple, list)) else int(seed_used[0]),
+        restarts=restarts,
+        restart_values=tuple(float(x) for x in exact_vals),
+        iterations=tuple(int(i) for i in iters),
+        converged=tuple(bool(c) for c in conv),
+        best_run=best,
+        classical_value=c_value,
+        tol=float(tol),
+        max_iter=max_iter,
+        timings={"classical": t1 - t0, "seesaw": t2 - t1, "total": t2 - t0},
+        method=method,
+        game_name=game.name,
+    )
