@@ -272,7 +272,9 @@ class SweepStore:
             records.append(rec)
         cols = (["point_index", "point_key", "class", *axis_names, *metric_cols,
                  "seed", "root_seed", "replications", "elapsed_s", "code_version", "scenario"])
-        return pd.DataFrame.from_records(records, columns=cols)
+        frame = pd.DataFrame.from_records(records, columns=cols)
+        frame.attrs["axes"] = list(axis_names)
+        return frame
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` to ``path`` as CSV (no index column); return the path."""
