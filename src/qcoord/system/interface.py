@@ -25,10 +25,21 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
-__all__ = ["KEEP", "FORWARD", "PairInputs", "Routing", "Policy"]
+__all__ = ["KEEP", "FORWARD", "PairInputs", "Routing", "Policy", "ScenarioError", "RoutingError"]
 
 KEEP: int = 0
 FORWARD: int = 1
+
+
+class ScenarioError(ValueError):
+    """A scenario (or one of its parts: demand, baseline, arrivals) failed validation.
+
+    The message starts with the field name and states the allowed range.
+    """
+
+
+class RoutingError(ValueError):
+    """A policy returned a :class:`Routing` that is inconsistent with its inputs."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,259 @@
+"""Event-driven single-server queues (numba), with a plain-Python reference used in tests.
+
+One server receives jobs ``i = 0..m-1`` sorted by release time; job ``i`` joins the queue at
+``release[i]`` with work ``size[i]``. Its position ``i`` in that order is its tie-break rank
+(the simulator sorts by release, then KEEP before FORWARD, then pair, then arrival server).
+
+Disciplines (all work-conserving, so busy and idle periods are the same for all three; only
+completion times differ):
+
+- ``srpt`` (code 0): preemptive shortest remaining processing time. The job in service is the one
+  with the least ``(remaining, rank)``; an arriving job preempts iff its size is strictly smaller
+  than the remaining work in service (ties keep the earlier job).
+- ``np`` (code 1): non-preemptive shortest job first. An idle server starts an arriving job at once;
+  when a job completes, the server starts the waiting job with the least ``(size, rank)``; a job
+  released exactly at a completion instant competes for it.
+- ``fcfs`` (code 2): first come first served in rank order, :math:`c_i = \\max(c_{i-1}, r_i) + s_i`.
+
+Event order at equal times: completions at time ``t`` happen before arrivals at ``t``.
+
+Outputs: completion time per job, the idle gaps ``[gap_start[k], gap_end[k])`` that end with an
+arrival (including the initial gap from time 0 to the first release when it is positive), and the
+final completion time (after which the server idles for ever). Gaps of zero length are not
+recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = ["DISCIPLINES", "discipline_code", "run_queue", "run_queue_reference"]
+
+DISCIPLINES: dict[str, int] = {"srpt": 0, "np": 1, "fcfs": 2}
+
+
+def discipline_code(discipline: str) -> int:
+    """Integer code of a discipline name (``srpt``, ``np``, ``fcfs``)."""
+    try:
+        return DISCIPLINES[discipline]
+    except KeyError:
+        raise ValueError(f"discipline: must be one of {sorted(DISCIPLINES)}, got {discipline!r}") from None
+
+
+@njit(cache=True, inline="always")
+def _less(key: NDArray[np.float64], a: int, b: int) -> bool:
+    ka = key[a]
+    kb = key[b]
+    return ka < kb or (ka == kb and a < b)
+
+
+@njit(cache=True)
+def _push(heap: NDArray[np.int64], n: int, key: NDArray[np.float64], j: int) -> int:
+    i = n
+    heap[i] = j
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(key, heap[i], heap[p]):
+            tmp = heap[i]
+            heap[i] = heap[p]
+            heap[p] = tmp
+            i = p
+        else:
+            break
+    return n + 1
+
+
+@njit(cache=True)
+def _pop(heap: NDArray[np.int64], n: int, key: NDArray[np.float64]) -> int:
+    """Remove the top; return the new length (the caller reads ``heap[0]`` before)."""
+    n -= 1
+    if n == 0:
+        return 0
+    heap[0] = heap[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        c = left
+        right = left + 1
+        if right < n and _less(key, heap[right], heap[left]):
+            c = right
+        if _less(key, heap[c], heap[i]):
+            tmp = heap[i]
+            heap[i] = heap[c]
+            heap[c] = tmp
+            i = c
+        else:
+            break
+    return n
+
+
+@njit(cache=True)
+def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
+    m = release.shape[0]
+    comp = np.empty(m, dtype=np.float64)
+    gap_start = np.empty(m, dtype=np.float64)
+    gap_end = np.empty(m, dtype=np.float64)
+    ng = 0
+    t = 0.0
+    if code == 2:  # fcfs
+        for i in range(m):
+            r = release[i]
+            if t < r:
+                gap_start[ng] = t
+                gap_end[ng] = r
+                ng += 1
+                t = r
+            t = t + size[i]
+            comp[i] = t
+        return comp, gap_start[:ng], gap_end[:ng], t
+    heap = np.empty(m, dtype=np.int64)
+    n = 0
+    if code == 0:  # preemptive srpt
+        rem = size.copy()
+        for i in range(m):
+            r = release[i]
+            while n > 0:
+                j = heap[0]
+                if t + rem[j] <= r:
+                    t = t + rem[j]
+                    comp[j] = t
+                    rem[j] = 0.0
+                    n = _pop(heap, n, rem)
+                else:
+                    rem[j] -= r - t
+                    t = r
+                    break
+            if n == 0 and t < r:
+                gap_start[ng] = t
+                gap_end[ng] = r
+                ng += 1
+            t = r
+            n = _push(heap, n, rem, i)
+        while n > 0:
+            j = heap[0]
+            t = t + rem[j]
+            comp[j] = t
+            rem[j] = 0.0
+            n = _pop(heap, n, rem)
+        return comp, gap_start[:ng], gap_end[:ng], t
+    # non-preemptive sjf
+    for i in range(m):
+        r = release[i]
+        while n > 0 and t < r:
+            j = heap[0]
+            n = _pop(heap, n, size)
+            t = t + size[j]
+            comp[j] = t
+        if n == 0 and t <= r:
+            if t < r:
+                gap_start[ng] = t
+                gap_end[ng] = r
+                ng += 1
+            t = r + size[i]
+            comp[i] = t
+        else:
+            n = _push(heap, n, size, i)
+    while n > 0:
+        j = heap[0]
+        n = _pop(heap, n, size)
+        t = t + size[j]
+        comp[j] = t
+    return comp, gap_start[:ng], gap_end[:ng], t
+
+
+def run_queue(
+    release: NDArray[np.float64], size: NDArray[np.float64], discipline: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float]:
+    """Run one server's queue exactly (numba kernel).
+
+    Parameters
+    ----------
+    release : ndarray, shape (m,)
+        Release times, non-decreasing, >= 0.
+    size : ndarray, shape (m,)
+        Work of each job, >= 0.
+    discipline : {"srpt", "np", "fcfs"}
+
+    Returns
+    -------
+    completion : ndarray, shape (m,)
+    gap_start, gap_end : ndarray, shape (g,)
+        Idle gaps ending with an arrival (positive length).
+    last_completion : float
+        Time the server empties for good (0.0 if ``m == 0``).
+    """
+    code = discipline_code(discipline)
+    r = np.ascontiguousarray(release, dtype=np.float64)
+    s = np.ascontiguousarray(size, dtype=np.float64)
+    comp, gs, ge, t = _run_queue(r, s, code)
+    return comp, gs, ge, float(t)
+
+
+def run_queue_reference(
+    release: list[float] | NDArray[np.float64], size: list[float] | NDArray[np.float64], discipline: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float]:
+    """Plain-Python reference for :func:`run_queue` (same conventions, no heap; O(m^2)).
+
+    It steps from event to event: the next event is either the next release or the completion of
+    the job in service, the job in service being re-chosen by scanning all present jobs.
+    """
+    code = discipline_code(discipline)
+    release = [float(x) for x in release]
+    work = [float(x) for x in size]
+    m = len(release)
+    comp = [0.0] * m
+    gaps: list[tuple[float, float]] = []
+    t = 0.0
+    i = 0
+    present: list[int] = []
+    rem = list(work)
+    if code == 2:
+        for i in range(m):
+            if t < release[i]:
+                gaps.append((t, release[i]))
+                t = release[i]
+            t = t + work[i]
+            comp[i] = t
+    elif code == 0:
+        while i < m or present:
+            if not present:
+                if t < release[i]:
+                    gaps.append((t, release[i]))
+                t = release[i]
+                present.append(i)
+                i += 1
+                continue
+            j = min(present, key=lambda q: (rem[q], q))
+            if i < m and t + rem[j] > release[i]:
+                rem[j] -= release[i] - t
+                t = release[i]
+                present.append(i)
+                i += 1
+            else:
+                t = t + rem[j]
+                comp[j] = t
+                rem[j] = 0.0
+                present.remove(j)
+    else:
+        while i < m or present:
+            if present and (i >= m or t < release[i]):
+                j = min(present, key=lambda q: (work[q], q))
+                present.remove(j)
+                t = t + work[j]
+                comp[j] = t
+            elif not present and t <= release[i]:
+                if t < release[i]:
+                    gaps.append((t, release[i]))
+                t = release[i] + work[i]
+                comp[i] = t
+                i += 1
+            else:
+                present.append(i)
+                i += 1
+    gs = np.array([g[0] for g in gaps], dtype=np.float64)
+    ge = np.array([g[1] for g in gaps], dtype=np.float64)
+    return np.array(comp, dtype=np.float64), gs, ge, float(t)

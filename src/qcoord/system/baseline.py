@@ -1,0 +1,190 @@
+"""The baseline task's output function T.
+
+Whenever a server has no customer work it runs the preemptible baseline task; an *uninterrupted*
+idle run of length ``t`` (time units) yields output ``T(t)`` (model.md section 1). Baseline
+throughput is the total output of both servers per unit time, :math:`\\sum_{\\text{runs}} T(t) /
+\\text{window}`.
+
+Presets
+-------
+- :func:`setup`: :math:`T(t) = \\max(0, t - c)`, a resume/warm-up cost ``c`` per run (convex, not
+  strictly; ``c = 0`` is linear).
+- :func:`power`: :math:`T(t) = t^k` (convex for ``k >= 1``, strictly for ``k > 1``; ``k = 1`` is the
+  linear control where routing cannot matter).
+- :class:`Baseline` wraps any vectorised callable ``fn(runs) -> outputs``; convexity may be declared
+  (``convex=True/False``) or is checked numerically by :meth:`Baseline.check_convex`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .interface import ScenarioError
+
+__all__ = ["Baseline", "BaselineError", "setup", "power", "baseline_from_spec"]
+
+
+class BaselineError(ScenarioError):
+    """A baseline output function is invalid, or not convex where convexity is required."""
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """Baseline output function :math:`T(t)` of one uninterrupted idle run of length ``t``.
+
+    Parameters
+    ----------
+    fn : callable
+        Vectorised ``fn(ndarray) -> ndarray`` of the same shape; ``T`` should be finite and >= 0
+        for ``t >= 0``.
+    name : str
+        Label used in results and reports (e.g. ``"setup(1)"``).
+    convex : bool or None
+        Declared convexity; ``None`` means unknown (checked numerically on demand).
+    params : dict
+        ``{"kind": ..., ...}`` for presets, so that scenarios serialise; empty for user callables.
+    """
+
+    fn: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    name: str = "custom"
+    convex: bool | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not callable(self.fn):
+            raise BaselineError(f"baseline.fn: must be a callable T(t), got {type(self.fn).__name__}")
+
+    def _key(self) -> tuple[Any, ...]:
+        if self.params:
+            return ("preset", tuple(sorted(self.params.items())))
+        return ("callable", id(self.fn), self.name, self.convex)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Baseline) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def output(self, runs: ArrayLike) -> NDArray[np.float64]:
+        """Output ``T(t)`` of each idle run (elementwise, same shape as ``runs``)."""
+        t = np.asarray(runs, dtype=np.float64)
+        out = np.asarray(self.fn(t), dtype=np.float64)
+        if out.shape != t.shape:
+            out = np.broadcast_to(out, t.shape).astype(np.float64)
+        if not np.all(np.isfinite(out)):
+            raise BaselineError(f"baseline {self.name}: T(t) is not finite for some run lengths")
+        return out
+
+    def total(self, runs: ArrayLike) -> float:
+        """:math:`\\sum_i T(t_i)` over the given runs."""
+        return float(np.sum(self.output(runs)))
+
+    def __call__(self, runs: ArrayLike) -> NDArray[np.float64]:
+        return self.output(runs)
+
+    def is_convex(self, t_max: float = 20.0, points: int = 2001, rtol: float = 1e-9) -> bool:
+        """Declared convexity, or a numerical check of second differences on ``[0, t_max]``."""
+        if self.convex is not None:
+            return bool(self.convex)
+        t = np.linspace(0.0, t_max, points)
+        y = self.output(t)
+        second = y[2:] - 2 * y[1:-1] + y[:-2]
+        scale = max(1.0, float(np.max(np.abs(y))))
+        return bool(np.all(second >= -rtol * scale))
+
+    def check_convex(self, t_max: float = 20.0) -> "Baseline":
+        """Return ``self`` if T is convex; raise :class:`BaselineError` otherwise.
+
+        Callers that need the main claim's premise (convex T) call this.
+        """
+        if not self.is_convex(t_max=t_max):
+            raise BaselineError(
+                f"baseline: T must be convex on [0, inf) for this analysis, but {self.name} is not "
+                "(use setup(c) with c >= 0, power(k) with k >= 1, or a convex callable)"
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"kind": "setup", "c": ...}`` / ``{"kind": "power", "k": ...}``; callables by name only."""
+        if self.params:
+            return dict(self.params)
+        return {"kind": "callable", "name": self.name}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _num(value: Any, field_name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise BaselineError(f"{field_name}: must be a finite number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise BaselineError(f"{field_name}: must be a finite number, got {value!r}")
+    return v
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def setup(c: float = 1.0) -> Baseline:
+    """:math:`T(t) = \\max(0, t - c)`: each run pays a resume cost ``c >= 0`` (time units)."""
+    c = _num(c, "baseline.c")
+    if c < 0:
+        raise BaselineError(f"baseline.c: must be >= 0, got {c}")
+
+    def fn(t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.maximum(t - c, 0.0)
+
+    return Baseline(fn, name=f"setup({_fmt(c)})", convex=True, params={"kind": "setup", "c": c})
+
+
+def power(k: float = 2.0) -> Baseline:
+    """:math:`T(t) = t^k` with ``k > 0`` (convex iff ``k >= 1``; ``k = 1`` is the linear control)."""
+    k = _num(k, "baseline.k")
+    if k <= 0:
+        raise BaselineError(f"baseline.k: must be > 0, got {k}")
+
+    def fn(t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.power(np.maximum(t, 0.0), k)
+
+    return Baseline(fn, name=f"power({_fmt(k)})", convex=k >= 1.0, params={"kind": "power", "k": k})
+
+
+_SPEC = re.compile(r"^\s*(setup|power|linear)\s*(?:\(\s*([^)]*)\s*\))?\s*$", re.IGNORECASE)
+
+
+def baseline_from_spec(spec: Baseline | Mapping[str, Any] | str) -> Baseline:
+    """Build a baseline from ``"setup(1)"``, ``"power(2)"``, ``"linear"`` or ``{"kind": ..., ...}``."""
+    if isinstance(spec, Baseline):
+        return spec
+    if isinstance(spec, str):
+        m = _SPEC.match(spec)
+        if not m:
+            raise BaselineError(f"baseline: expected 'setup(c)', 'power(k)' or 'linear', got {spec!r}")
+        kind, arg = m.group(1).lower(), m.group(2)
+        if kind == "linear":
+            return power(1.0)
+        if kind == "setup":
+            return setup(_num(arg, "baseline.c") if arg else 1.0)
+        return power(_num(arg, "baseline.k") if arg else 2.0)
+    if isinstance(spec, Mapping):
+        params = dict(spec)
+        kind = str(params.pop("kind", "")).lower()
+        if kind == "setup":
+            return setup(params.pop("c", 1.0))
+        if kind == "power":
+            return power(params.pop("k", 2.0))
+        if kind == "linear":
+            return power(1.0)
+        raise BaselineError(f"baseline.kind: must be 'setup', 'power' or 'linear', got {spec.get('kind')!r}")
+    if callable(spec):
+        return Baseline(spec, name=getattr(spec, "__name__", "custom"))
+    raise BaselineError(f"baseline: expected a Baseline, a spec string or a table, got {type(spec).__name__}")

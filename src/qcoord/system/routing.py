@@ -1,0 +1,103 @@
+"""From decisions to a :class:`Routing`: where and when every customer joins a queue.
+
+Decision ``KEEP`` by server ``j`` about its own customer: the customer joins server ``j`` at the
+pair's arrival time (plus any hold). ``FORWARD``: it joins server ``1 - j`` a hand-off delay ``d``
+later. Communicating policies may *hold* a customer at its arrival server until a message arrives
+and decide then: :func:`routing_with_holds` takes the hold per customer, after which the decision
+takes effect (a held-then-kept customer joins at ``arrival + hold``, a held-then-forwarded one at
+``arrival + hold + d``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .interface import FORWARD, KEEP, PairInputs, Routing, RoutingError
+
+__all__ = ["routing_from_decisions", "routing_with_holds", "check_routing"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scenario import Scenario
+
+
+def _decisions(decision: ArrayLike, n: int) -> NDArray[np.int8]:
+    dec = np.asarray(decision)
+    if dec.shape != (n, 2):
+        raise RoutingError(f"decision: must have shape ({n}, 2), got {dec.shape}")
+    if not np.isin(dec, (KEEP, FORWARD)).all():
+        raise RoutingError("decision: entries must be KEEP (0) or FORWARD (1)")
+    return dec.astype(np.int8)
+
+
+def routing_with_holds(
+    inputs: PairInputs, scenario: "Scenario", decision: ArrayLike, hold: ArrayLike | None = None
+) -> Routing:
+    """Routing for decisions that take effect after an optional hold.
+
+    Parameters
+    ----------
+    inputs : PairInputs
+        The replication's inputs (for the arrival times).
+    scenario : Scenario
+        For the hand-off delay ``d``.
+    decision : array_like of int, shape (n, 2)
+        Final decision of server ``j`` about its own customer (``KEEP``/``FORWARD``).
+    hold : array_like, shape (n, 2) or None
+        Time (>= 0) customer ``j`` waits at its arrival server before the decision takes effect,
+        e.g. the message latency ``D`` for a customer held for a message; ``None`` = no holds.
+
+    Returns
+    -------
+    Routing
+        ``dest[n, j] = j`` for KEEP and ``1 - j`` for FORWARD; ``release = arrival + hold + d *
+        [FORWARD]``.
+    """
+    n = inputs.n
+    dec = _decisions(decision, n)
+    release = inputs.arrival[:, None] + scenario.handoff_delay * dec
+    if hold is not None:
+        h = np.asarray(hold, dtype=np.float64)
+        if h.shape != (n, 2):
+            raise RoutingError(f"hold: must have shape ({n}, 2), got {h.shape}")
+        if not (np.all(np.isfinite(h)) and np.all(h >= 0)):
+            raise RoutingError("hold: every hold must be finite and >= 0")
+        release = release + h
+    dest = (np.arange(2, dtype=np.int8)[None, :] ^ dec).astype(np.int8)
+    return Routing(dest=dest, release=release, decision=dec)
+
+
+def routing_from_decisions(inputs: PairInputs, scenario: "Scenario", decision: ArrayLike) -> Routing:
+    """Routing of communication-free decisions: KEEP joins at arrival, FORWARD ``d`` later elsewhere.
+
+    See :func:`routing_with_holds` (this is the case without holds).
+    """
+    return routing_with_holds(inputs, scenario, decision, None)
+
+
+def check_routing(routing: Routing, inputs: PairInputs) -> None:
+    """Raise :class:`RoutingError` unless ``routing`` is consistent with ``inputs``.
+
+    Checks shapes ``(n, 2)``, ``dest`` in {0, 1}, ``decision`` in {KEEP, FORWARD} and consistent with
+    ``dest`` (``dest[n, j] == j`` iff KEEP), and finite releases no earlier than the pair's arrival.
+    """
+    n = inputs.n
+    for name in ("dest", "release", "decision"):
+        arr = getattr(routing, name)
+        if np.shape(arr) != (n, 2):
+            raise RoutingError(f"routing.{name}: must have shape ({n}, 2), got {np.shape(arr)}")
+    dest = np.asarray(routing.dest)
+    dec = np.asarray(routing.decision)
+    if not np.isin(dest, (0, 1)).all():
+        raise RoutingError("routing.dest: servers must be 0 or 1")
+    if not np.isin(dec, (KEEP, FORWARD)).all():
+        raise RoutingError("routing.decision: entries must be KEEP (0) or FORWARD (1)")
+    if np.any((dest != np.arange(2)[None, :]) != (dec == FORWARD)):
+        raise RoutingError("routing.decision: must be FORWARD exactly where dest differs from the arrival server")
+    rel = np.asarray(routing.release, dtype=np.float64)
+    if not np.all(np.isfinite(rel)):
+        raise RoutingError("routing.release: release times must be finite")
+    if np.any(rel < inputs.arrival[:, None]):
+        raise RoutingError("routing.release: a customer cannot join a queue before its pair arrives")

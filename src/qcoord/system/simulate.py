@@ -1,0 +1,266 @@
+"""The simulator: run policies on common random inputs and measure waiting and baseline output.
+
+For each replication ``r`` the inputs are drawn once (:meth:`Scenario.draw_inputs`) and every policy
+routes the *same* pairs (common random numbers). For each policy the customers of each server are
+merged into one job list, ordered by release time, then KEEP before FORWARD, then pair index, then
+arrival server (this order breaks ties, e.g. when ``d = 0``), and the server's queue is run exactly by
+the event-driven kernels of ``_kernels.py`` (``srpt``, ``np``, ``fcfs``).
+
+Measurement (per policy and replication)
+----------------------------------------
+- Waiting of a customer = completion - pair arrival - own demand (hand-off delay and holds
+  included). ``mean_waiting`` and the percentiles ``waiting_p50/p95/p99`` are over both customers of
+  the pairs ``n >= warmup``.
+- Window ``[t0, t1]``: ``t0`` = arrival of pair ``warmup``, ``t1`` = arrival of the last pair.
+  Every idle period of each server (maximal interval without customer work; the first starts at
+  time 0, the last never ends) is clipped to the window; the clipped lengths > 0 are the *idle runs*.
+  ``throughput`` = :math:`\\sum_{\\text{runs of both servers}} T(\\text{run}) / (t_1 - t_0)`, so for
+  ``T(t) = t`` it is exactly ``2 * (1 - utilisation)``. Clipping cuts at most one run per server at
+  each end of the window, an O(1 / n_pairs) effect.
+- ``utilisation`` = busy fraction of the two servers in the window (mean over servers).
+- ``interruption_rate`` = idle runs ended by an arrival inside ``(t0, t1]`` per unit time (both servers).
+- ``split_prob`` = fraction of pairs (``n >= warmup``) whose two customers go to different servers
+  (KEEP/KEEP or FORWARD/FORWARD), ``swap_prob`` = FORWARD/FORWARD, ``consolidation_prob`` = the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._kernels import run_queue
+from .baseline import Baseline, baseline_from_spec
+from .interface import FORWARD, KEEP, PairInputs, Policy, Routing, RoutingError, ScenarioError
+from .result import METRICS, SimulationResult
+from .routing import check_routing
+from .scenario import Scenario
+
+__all__ = ["simulate", "run_servers", "ServerRun", "measure"]
+
+ProgressHook = Callable[[int, int], Any]
+
+
+class ServerRun:
+    """Exact trajectory summary of both servers under one routing.
+
+    Attributes
+    ----------
+    completion : ndarray (n, 2)
+        Completion time of customer ``j`` of pair ``n`` (the one that arrived at server ``j``).
+    gap_start, gap_end : tuple of two ndarrays
+        Idle gaps of each server that end with an arrival.
+    last_completion : tuple of two floats
+        When each server empties for good.
+    """
+
+    __slots__ = ("completion", "gap_start", "gap_end", "last_completion")
+
+    def __init__(
+        self,
+        completion: NDArray[np.float64],
+        gap_start: tuple[NDArray[np.float64], NDArray[np.float64]],
+        gap_end: tuple[NDArray[np.float64], NDArray[np.float64]],
+        last_completion: tuple[float, float],
+    ) -> None:
+        self.completion = completion
+        self.gap_start = gap_start
+        self.gap_end = gap_end
+        self.last_completion = last_completion
+
+    def idle_runs(self, t0: float, t1: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Idle runs of each server clipped to ``[t0, t1]`` (positive lengths only)."""
+        out = []
+        for k in (0, 1):
+            start = np.append(self.gap_start[k], self.last_completion[k])
+            end = np.append(self.gap_end[k], np.inf)
+            runs = np.minimum(end, t1) - np.maximum(start, t0)
+            out.append(runs[runs > 0])
+        return out[0], out[1]
+
+
+def run_servers(inputs: PairInputs, routing: Routing, discipline: str) -> ServerRun:
+    """Run both servers' queues exactly for one routing (see the module notes for the job order)."""
+    dest = np.asarray(routing.dest).ravel()
+    release = np.asarray(routing.release, dtype=np.float64).ravel()
+    dec = np.asarray(routing.decision).ravel()
+    size = np.asarray(inputs.demand, dtype=np.float64).ravel()
+    completion = np.empty(release.shape[0], dtype=np.float64)
+    gs: list[NDArray[np.float64]] = []
+    ge: list[NDArray[np.float64]] = []
+    last: list[float] = []
+    for k in (0, 1):
+        at_k = dest == k
+        kept = np.flatnonzero(at_k & (dec == KEEP))
+        fwd = np.flatnonzero(at_k & (dec == FORWARD))
+        idx = np.concatenate((kept, fwd)) if fwd.size else kept
+        rel = release[idx]
+        if rel.size > 1 and np.any(rel[1:] < rel[:-1]):
+            idx = idx[np.argsort(rel, kind="stable")]
+            rel = release[idx]
+        comp, g0, g1, t_end = run_queue(rel, size[idx], discipline)
+        completion[idx] = comp
+        gs.append(g0)
+        ge.append(g1)
+        last.append(t_end)
+    return ServerRun(completion.reshape(-1, 2), (gs[0], gs[1]), (ge[0], ge[1]), (last[0], last[1]))
+
+
+def _window(inputs: PairInputs, warmup: int) -> tuple[float, float]:
+    t0 = float(inputs.arrival[warmup])
+    t1 = float(inputs.arrival[-1])
+    if not t1 > t0:
+        raise ScenarioError(
+            f"arrival_times: the statistics window from pair warmup={warmup} to the last arrival has "
+            f"zero length ({t0} to {t1}); use fewer warm-up pairs or a longer trace"
+        )
+    return t0, t1
+
+
+def measure(
+    inputs: PairInputs,
+    routing: Routing,
+    run: ServerRun,
+    scenario: Scenario,
+    baselines: Mapping[str, Baseline],
+) -> tuple[dict[str, float], NDArray[np.float64]]:
+    """Metrics of one policy in one replication (see the module notes) and its clipped idle runs."""
+    w0 = scenario.warmup
+    t0, t1 = _window(inputs, w0)
+    span = t1 - t0
+    waiting = (run.completion - inputs.arrival[:, None] - inputs.demand)[w0:].ravel()
+    p50, p95, p99 = np.percentile(waiting, [50.0, 95.0, 99.0])
+    r0, r1 = run.idle_runs(t0, t1)
+    runs = np.concatenate((r0, r1))
+    dec = np.asarray(routing.decision)[w0:]
+    split = dec[:, 0] == dec[:, 1]
+    interrupted = sum(int(np.count_nonzero((g > t0) & (g <= t1))) for g in run.gap_end)
+    out = {
+        "mean_waiting": float(np.mean(waiting)),
+        "waiting_p50": float(p50),
+        "waiting_p95": float(p95),
+        "waiting_p99": float(p99),
+        "throughput": scenario.baseline.total(runs) / span,
+        "split_prob": float(np.mean(split)),
+        "swap_prob": float(np.mean(split & (dec[:, 0] == FORWARD))),
+        "consolidation_prob": float(np.mean(~split)),
+        "utilisation": 1.0 - float(np.sum(runs)) / (2.0 * span),
+        "interruption_rate": interrupted / span,
+    }
+    for name, b in baselines.items():
+        out[f"throughput[{name}]"] = b.total(runs) / span
+    return out, runs
+
+
+def _as_policies(policies: Policy | Sequence[Policy]) -> list[Policy]:
+    seq = [policies] if hasattr(policies, "route") else list(policies)  # type: ignore[arg-type]
+    if not seq:
+        raise ValueError("policies: give at least one policy")
+    names = []
+    for p in seq:
+        if not (hasattr(p, "route") and callable(p.route) and isinstance(getattr(p, "name", None), str)):
+            raise TypeError(f"policies: {p!r} is not a Policy (needs a str .name and .route(inputs, scenario))")
+        names.append(p.name)
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"policies: names must be unique, {dup[0]!r} appears more than once")
+    return seq
+
+
+def _progress_adapter(progress: Any, total: int) -> Callable[[int], None]:
+    if progress is None:
+        return lambda done: None
+    if hasattr(progress, "add_task") and hasattr(progress, "update"):
+        task = progress.add_task("simulate", total=total)
+        return lambda done: progress.update(task, completed=done)
+    if callable(progress):
+        return lambda done: progress(done, total)
+    raise TypeError("progress: must be a callable(done, total) or a rich Progress")
+
+
+def simulate(
+    scenario: Scenario,
+    policies: Policy | Sequence[Policy],
+    *,
+    replications: int | None = None,
+    progress: ProgressHook | Any = None,
+    baselines: Mapping[str, Any] | Sequence[Any] | None = None,
+    keep_idle_runs: bool = False,
+) -> SimulationResult:
+    """Simulate policies on the scenario with common random numbers.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Must be stationary (utilisation < 1).
+    policies : Policy or sequence of Policy
+        Objects with a unique ``name`` and ``route(inputs, scenario) -> Routing``.
+    replications : int, optional
+        Number of replications (default ``scenario.replications``); replication ``r`` always uses the
+        same inputs whatever this number is.
+    progress : callable(done, total) or rich ``Progress``, optional
+        Called after each (replication, policy) run.
+    baselines : mapping name -> Baseline or sequence of Baseline/spec, optional
+        Extra output functions evaluated on the same idle runs; recorded as ``throughput[name]``.
+    keep_idle_runs : bool
+        Keep every replication's clipped idle runs (memory ~ 16 bytes per pair and policy) so that
+        :meth:`SimulationResult.throughput_for` can evaluate any ``T`` later.
+
+    Returns
+    -------
+    SimulationResult
+        Metrics per policy and replication (see the module notes), scenario and seed.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario: must be a Scenario, got {type(scenario).__name__}")
+    scenario.check_stationary()
+    pols = _as_policies(policies)
+    n_rep = scenario.replications if replications is None else replications
+    if isinstance(n_rep, bool) or not isinstance(n_rep, (int, np.integer)) or n_rep < 1:
+        raise ScenarioError(f"replications: must be an integer >= 1, got {n_rep!r}")
+    n_rep = int(n_rep)
+    if n_rep != scenario.replications:
+        scenario = scenario.replace(replications=n_rep)
+    extra: dict[str, Baseline] = {}
+    if baselines is not None:
+        items = baselines.items() if isinstance(baselines, Mapping) else [(None, b) for b in baselines]
+        for name, spec in items:
+            b = baseline_from_spec(spec)
+            extra[str(name) if name is not None else b.name] = b
+    names = tuple(p.name for p in pols)
+    metric_names = METRICS + tuple(f"throughput[{k}]" for k in extra)
+    values = {m: np.empty((len(pols), n_rep)) for m in metric_names}
+    window = np.empty((n_rep, 2))
+    kept: list[list[NDArray[np.float64]]] = [[] for _ in pols]
+    timings = dict.fromkeys(names, 0.0)
+    tick = _progress_adapter(progress, n_rep * len(pols))
+    done = 0
+    for r in range(n_rep):
+        inputs = scenario.draw_inputs(r)
+        window[r] = _window(inputs, scenario.warmup)
+        for p, pol in enumerate(pols):
+            start = time.perf_counter()
+            routing = pol.route(inputs, scenario)
+            if not isinstance(routing, Routing):
+                raise RoutingError(f"routing: policy {pol.name!r} returned {type(routing).__name__}, not a Routing")
+            check_routing(routing, inputs)
+            run = run_servers(inputs, routing, scenario.discipline)
+            metrics, runs = measure(inputs, routing, run, scenario, extra)
+            for m in metric_names:
+                values[m][p, r] = metrics[m]
+            if keep_idle_runs:
+                kept[p].append(runs)
+            timings[pol.name] += time.perf_counter() - start
+            done += 1
+            tick(done)
+    return SimulationResult(
+        scenario=scenario,
+        policies=names,
+        replications=tuple(range(n_rep)),
+        metrics=values,
+        window=window,
+        idle_runs=tuple(tuple(k) for k in kept) if keep_idle_runs else None,
+        timings=timings,
+    )
