@@ -1,1 +1,41 @@
-"""qcoord.analysis (being written)."""
+"""Analysis: frontiers, matching at equal waiting, the published claims, figures and reports.
+
+Public surface:
+
+- :func:`evaluate_point` (one row per strategy class, used by sweeps), :func:`run_point`,
+  :func:`frontier` / :class:`Frontier`, :func:`compare`;
+- statistics: :func:`estimate` / :class:`Estimate`, :func:`gain_at_equal`, :func:`upper_envelope`;
+- figures: :func:`plot_frontier`, :func:`plot_gain_vs_visibility`, :func:`plot_gain_vs_delay`;
+- results and report: :class:`ClaimResult`, :class:`StudyResult`, :func:`write_report`.
+"""
+
+from .core import DEFAULT_CLASSES, Frontier, PointRun, compare, evaluate_point, frontier, rows_from_run, run_point
+from .plots import plot_frontier, plot_gain_vs_delay, plot_gain_vs_lam, plot_gain_vs_visibility
+from .report import REPORT_FILES, write_report
+from .results import ClaimResult, StudyResult
+from .stats import AnalysisError, Estimate, estimate, gain_at_equal, lower_envelope, upper_envelope
+
+__all__ = [
+    "DEFAULT_CLASSES",
+    "evaluate_point",
+    "run_point",
+    "rows_from_run",
+    "PointRun",
+    "frontier",
+    "Frontier",
+    "compare",
+    "AnalysisError",
+    "Estimate",
+    "estimate",
+    "gain_at_equal",
+    "upper_envelope",
+    "lower_envelope",
+    "plot_frontier",
+    "plot_gain_vs_visibility",
+    "plot_gain_vs_delay",
+    "plot_gain_vs_lam",
+    "ClaimResult",
+    "StudyResult",
+    "REPORT_FILES",
+    "write_report",
+]

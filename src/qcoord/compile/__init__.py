@@ -10,6 +10,7 @@ Public surface:
 """
 
 from .compiler import CompiledGame, CompileError, EstimatedCosts, closed_form_costs, compile_game, question_labels
+from .policy import POLICY_KINDS, joint_table, to_policy
 from .solver import (
     ClassicalFrontier,
     Solution,
@@ -32,4 +33,7 @@ __all__ = [
     "classical_frontier",
     "enumerate_deterministic",
     "is_threshold_rule",
+    "POLICY_KINDS",
+    "to_policy",
+    "joint_table",
 ]

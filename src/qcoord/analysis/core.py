@@ -1,0 +1,489 @@
+"""Run strategy classes on common random numbers and compare them (frontiers, equal-W gains).
+
+The central routine is :func:`evaluate_point`: one scenario, one interruption price ``lam``; it
+compiles and solves the pair game, builds one policy per strategy class plus the local reference
+policies, simulates them all on the same inputs, and returns one row per class with every metric,
+its 95% CI, and the paired gains over the best local strategy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qcoord.compile import Solution, compile_game, solve, to_policy
+from qcoord.compile.policy import POLICY_KINDS
+
+from .stats import AnalysisError, Estimate, estimate, gain_at_equal
+
+__all__ = [
+    "DEFAULT_CLASSES",
+    "METRICS",
+    "PointRun",
+    "Frontier",
+    "simulate_metrics",
+    "local_reference_policies",
+    "run_point",
+    "rows_from_run",
+    "evaluate_point",
+    "frontier",
+    "compare",
+]
+
+#: Strategy classes evaluated by default (see :data:`qcoord.compile.policy.POLICY_KINDS`).
+DEFAULT_CLASSES: tuple[str, ...] = ("local", "local_asym", "shared", "entangled", "naive", "hold", "oracle")
+#: Per-replication metrics extracted from a simulation.
+METRICS: tuple[str, ...] = (
+    "mean_waiting",
+    "throughput",
+    "split_prob",
+    "swap_prob",
+    "consolidation_prob",
+    "waiting_p95",
+    "utilisation",
+    "interruption_rate",
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+def _scenario_params(scenario: Any) -> dict[str, Any]:
+    try:
+        d = dict(scenario.to_dict())
+    except Exception:  # pragma: no cover - defensive
+        d = {}
+    d.pop("arrival_times", None)
+    return d
+
+
+def simulate_metrics(
+    scenario: Any,
+    policies: Mapping[str, Any],
+    *,
+    baselines: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, dict[str, NDArray[np.float64]]]]:
+    """Simulate policies on common random numbers; per-replication metric arrays.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Replications, pairs, seed are the scenario's.
+    policies : mapping name -> policy
+    baselines : mapping label -> Baseline, optional
+        Extra baseline output functions evaluated on the same idle runs (the scenario's own is
+        always there, labelled ``"baseline"``).
+    progress : callable(stage, done, total), optional
+
+    Returns
+    -------
+    dict baseline label -> policy name -> metric -> ndarray of shape (replications,)
+    """
+    from qcoord.system import simulate
+
+    if not policies:
+        raise AnalysisError("policies: need at least one policy")
+    names = list(policies)
+    pols = [policies[n] for n in names]
+    for n, p in zip(names, pols):
+        if getattr(p, "name", None) != n:
+            raise AnalysisError(f"policies: key {n!r} must equal the policy's name {getattr(p, 'name', None)!r}")
+    extra = dict(baselines or {})
+    hook = None
+    if progress is not None:
+        hook = lambda done, total: progress("simulate", done, total)  # noqa: E731
+    res = simulate(scenario, pols, progress=hook, baselines=extra or None)
+    out: dict[str, dict[str, dict[str, NDArray[np.float64]]]] = {}
+    labels = ["baseline"] + list(extra)
+    for label in labels:
+        tkey = "throughput" if label == "baseline" else f"throughput[{label}]"
+        per: dict[str, dict[str, NDArray[np.float64]]] = {}
+        for i, n in enumerate(names):
+            m = {k: np.asarray(res.metrics[k][i], dtype=float) for k in METRICS}
+            m["throughput"] = np.asarray(res.metrics[tkey][i], dtype=float)
+            per[n] = m
+        out[label] = per
+    return out
+
+
+def local_reference_policies(solution: Solution, *, symmetric: bool = True, asymmetric: bool = True) -> dict[str, Any]:
+    """The local policies that span the best-local frontier.
+
+    Every vertex of the classical frontier of the solved game (the deterministic rules optimal for
+    some interruption price), role-symmetric and role-asymmetric. Time-sharing between them by
+    shared randomness reaches the chords of their (waiting, throughput) points.
+    """
+    from qcoord.policies import LocalRule
+
+    out: dict[str, Any] = {}
+    for i, s in enumerate(solution.frontier.strategies):
+        tag = f"{''.join(map(str, s.alice))}|{''.join(map(str, s.bob))}"
+        if symmetric:
+            out[f"ref:{tag}:sym"] = LocalRule(s.alice, s.bob, role_symmetric=True, name=f"ref:{tag}:sym")
+        if asymmetric:
+            out[f"ref:{tag}:asym"] = LocalRule(s.alice, s.bob, role_symmetric=False, name=f"ref:{tag}:asym")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PointRun:
+    """Raw result of :func:`run_point`: per-replication metrics of every policy simulated.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    solution : Solution
+    classes : dict class -> policy name
+    local_names : tuple of str
+        Policies of the best-local reference (classes ``local*``/``shared*`` and the references).
+    symmetric_local_names : tuple of str
+        The role-symmetric subset of ``local_names``.
+    metrics : dict baseline label -> policy name -> metric -> ndarray (R,)
+    seed : int
+    seconds : float
+    """
+
+    scenario: Any
+    solution: Solution
+    classes: dict[str, str]
+    local_names: tuple[str, ...]
+    symmetric_local_names: tuple[str, ...]
+    metrics: dict[str, dict[str, dict[str, NDArray[np.float64]]]]
+    seed: int
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def gain(
+        self, name: str, *, baseline: str | None = None, reference: str = "all", relative: bool = False
+    ) -> tuple[Estimate, NDArray[np.float64]]:
+        """Throughput gain of policy ``name`` over the local frontier at its own mean waiting.
+
+        ``reference``: ``"all"`` (best local overall) or ``"symmetric"`` (role-symmetric only).
+        """
+        m = self.metrics[baseline or next(iter(self.metrics))]
+        refs = self.local_names if reference == "all" else self.symmetric_local_names
+        W = np.stack([m[r]["mean_waiting"] for r in refs], axis=1)
+        T = np.stack([m[r]["throughput"] for r in refs], axis=1)
+        return gain_at_equal(W, T, m[name]["mean_waiting"], m[name]["throughput"], relative=relative)
+
+    def waiting_saved(self, name: str, *, baseline: str | None = None, reference: str = "all") -> tuple[Estimate, NDArray[np.float64]]:
+        """Mean waiting saved by ``name`` over the local frontier at its own split probability."""
+        m = self.metrics[baseline or next(iter(self.metrics))]
+        refs = self.local_names if reference == "all" else self.symmetric_local_names
+        P = np.stack([m[r]["split_prob"] for r in refs], axis=1)
+        W = np.stack([m[r]["mean_waiting"] for r in refs], axis=1)
+        return gain_at_equal(P, W, m[name]["split_prob"], m[name]["mean_waiting"], envelope="lower")
+
+    def paired(self, a: str, b: str, metric: str = "throughput", *, baseline: str | None = None) -> Estimate:
+        """Paired difference ``a - b`` of a metric over replications (common random numbers)."""
+        m = self.metrics[baseline or next(iter(self.metrics))]
+        return estimate(m[a][metric] - m[b][metric])
+
+
+def run_point(
+    scenario: Any,
+    classes: Sequence[str] = DEFAULT_CLASSES,
+    *,
+    lam: float = 0.5,
+    solution: Solution | None = None,
+    visibility: float | None = None,
+    source: Any = None,
+    extra_policies: Mapping[str, Any] | None = None,
+    baselines: Mapping[str, Any] | None = None,
+    restarts: int = 4,
+    npa: bool = True,
+    progress: Progress | None = None,
+) -> PointRun:
+    """Compile, solve and simulate every class (and the local references) on common inputs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``seed``, ``replications`` and ``n_pairs`` are used as given.
+    classes : sequence of str
+        Strategy classes (:data:`qcoord.compile.policy.POLICY_KINDS`).
+    lam : float
+        Interruption price of the compiled game.
+    solution : Solution, optional
+        Reuse a solved game (skips compile and solve).
+    visibility, source :
+        Passed to the entangled policy (Werner visibility; pair pool or stream).
+    extra_policies : mapping name -> policy, optional
+        Simulated with the rest (e.g. more entangled strategies for a frontier).
+    baselines : mapping label -> Baseline, optional
+        Extra baseline functions evaluated on the same routing (see :func:`simulate_metrics`).
+    restarts : int
+        See-saw restarts.
+    npa : bool
+        Compute the NPA level-2 bound and the NS value.
+    """
+    t0 = time.perf_counter()
+    for c in classes:
+        if c not in POLICY_KINDS:
+            raise AnalysisError(f"classes: each must be one of {POLICY_KINDS}, got {c!r}")
+    seed = int(scenario.seed)
+    if solution is None:
+        if progress:
+            progress("solve", 0, 1)
+        solution = solve(
+            compile_game(scenario, lam),
+            quantum=True,
+            npa_level=2 if npa else None,
+            nonsignaling=npa,
+            restarts=restarts,
+            seed=seed,
+        )
+        if progress:
+            progress("solve", 1, 1)
+    policies: dict[str, Any] = {}
+    class_names: dict[str, str] = {}
+    for c in classes:
+        kw: dict[str, Any] = {"name": c}
+        if c == "entangled":
+            kw.update(visibility=visibility, source=source)
+        policies[c] = to_policy(solution, c, **kw)
+        class_names[c] = c
+    refs = local_reference_policies(solution)
+    policies.update(refs)
+    if extra_policies:
+        policies.update(extra_policies)
+    local_names = tuple(n for n in policies if n.startswith("ref:") or n in ("local", "local_asym", "shared", "shared_asym"))
+    sym_names = tuple(n for n in local_names if n.endswith(":sym") or n in ("local", "shared"))
+    metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress)
+    return PointRun(
+        scenario=scenario,
+        solution=solution,
+        classes=class_names,
+        local_names=local_names,
+        symmetric_local_names=sym_names,
+        metrics=metrics,
+        seed=seed,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[str, Any]]:
+    """One row per strategy class of a :class:`PointRun` (see :func:`evaluate_point`)."""
+    label = baseline or next(iter(run.metrics))
+    m = run.metrics[label]
+    sol = run.solution
+    sc = run.scenario
+    rows = []
+    for cls, name in run.classes.items():
+        row: dict[str, Any] = {"class": cls, "policy": name, "baseline": str(getattr(sc, "baseline", "")) if label == "baseline" else label}
+        for key in METRICS:
+            e = estimate(m[name][key])
+            row[key] = e.mean
+            row[f"{key}_hw"] = e.half_width
+            row[f"{key}_ci_low"] = e.low
+            row[f"{key}_ci_high"] = e.high
+        g, _ = run.gain(name, baseline=label)
+        gr, _ = run.gain(name, baseline=label, relative=True)
+        gs, _ = run.gain(name, baseline=label, reference="symmetric")
+        ws, _ = run.waiting_saved(name, baseline=label)
+        row.update(
+            gain_equal_waiting=g.mean,
+            gain_ci_low=g.low,
+            gain_ci_high=g.high,
+            gain_significant=bool(g.excludes_zero()),
+            gain_relative=gr.mean,
+            gain_relative_ci_low=gr.low,
+            gain_relative_ci_high=gr.high,
+            gain_vs_symmetric_local=gs.mean,
+            gain_vs_symmetric_ci_low=gs.low,
+            gain_vs_symmetric_ci_high=gs.high,
+            waiting_saved_equal_split=ws.mean,
+            waiting_saved_ci_low=ws.low,
+            waiting_saved_ci_high=ws.high,
+        )
+        row.update(
+            lam=sol.compiled.lam,
+            classical_value=sol.classical_value,
+            quantum_value=sol.quantum_value,
+            npa_value=sol.npa_value,
+            nonsignaling_value=sol.nonsignaling_value,
+            is_threshold=sol.is_threshold,
+            replications=int(sc.replications),
+            n_pairs=int(sc.n_pairs),
+            seed=run.seed,
+            arrival_rate=float(sc.arrival_rate),
+            handoff_delay=float(sc.handoff_delay),
+            message_latency=float(sc.message_latency),
+            discipline=str(sc.discipline),
+        )
+        rows.append(row)
+    return rows
+
+
+def evaluate_point(
+    scenario: Any,
+    classes: Sequence[str] = DEFAULT_CLASSES,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    n_pairs: int | None = None,
+    lam: float = 0.5,
+    visibility: float | None = None,
+    npa: bool = False,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluate every strategy class on one scenario: one row per class.
+
+    Self-contained and deterministic given ``seed``: compiles the pair game of ``scenario`` at
+    interruption price ``lam`` (closed-form low-load costs), solves it (certified classical optimum,
+    see-saw entangled strategy seeded by ``seed``), builds one policy per class and the local
+    reference policies (every vertex of the classical frontier, role-symmetric and -asymmetric),
+    and simulates all of them on the same inputs (common random numbers).
+
+    Parameters
+    ----------
+    scenario : qcoord.system.Scenario
+    classes : sequence of str
+        Any of ``local``, ``local_asym``, ``shared``, ``shared_asym``, ``entangled``, ``oracle``,
+        ``naive``, ``hold``.
+    replications, seed, n_pairs : int, optional
+        Override the scenario's (``seed`` is the ``SeedSequence`` entropy of the inputs and the
+        see-saw).
+    lam : float
+        Interruption price :math:`\\lambda \\ge 0` of the compiled game (0.5 = reference R1).
+    visibility : float in [0, 1], optional
+        Werner visibility of the entangled pairs (default: ideal pairs).
+    npa : bool
+        Also compute the NPA level-2 bound and the no-signalling value (slower).
+    progress : callable(stage, done, total), optional
+
+    Returns
+    -------
+    list of dict
+        One row per class, keys:
+
+        - ``class``, ``policy``, ``baseline``, ``lam``;
+        - for each metric in :data:`METRICS` (``mean_waiting``, ``throughput``, ``split_prob``,
+          ``swap_prob``, ``consolidation_prob``, ``waiting_p95``, ``utilisation``): the mean over
+          replications and ``<metric>_hw`` / ``_ci_low`` / ``_ci_high`` (95% t interval);
+        - ``gain_equal_waiting`` (+ ``gain_ci_low``, ``gain_ci_high``, ``gain_significant``):
+          throughput minus the best local frontier's throughput at the same mean waiting,
+          replication by replication (paired), best local = role-symmetric *and* asymmetric;
+          ``gain_relative*``: the same divided by the frontier's throughput;
+          ``gain_vs_symmetric_local*``: against role-symmetric local strategies only;
+        - ``waiting_saved_equal_split*``: the local frontier's least mean waiting at the class's
+          split probability minus the class's mean waiting (positive = the class waits less);
+        - one-shot game values ``classical_value``, ``quantum_value``, ``npa_value``,
+          ``nonsignaling_value`` (nan unless ``npa``), ``is_threshold``;
+        - ``replications``, ``n_pairs``, ``seed``, ``arrival_rate``, ``handoff_delay``,
+          ``message_latency``, ``discipline``.
+    """
+    changes: dict[str, Any] = {}
+    if replications is not None:
+        changes["replications"] = int(replications)
+    if seed is not None:
+        changes["seed"] = int(seed)
+    if n_pairs is not None:
+        changes["n_pairs"] = int(n_pairs)
+        changes["warmup"] = min(int(scenario.warmup), int(n_pairs) // 10)
+    sc = scenario.replace(**changes) if changes else scenario
+    run = run_point(sc, classes, lam=lam, visibility=visibility, npa=npa, progress=progress)
+    return rows_from_run(run)
+
+
+@dataclass(frozen=True, eq=False)
+class Frontier:
+    """A class's (waiting, throughput) frontier over interruption prices, by simulation.
+
+    Attributes
+    ----------
+    kind : str
+    lams : ndarray (m,)
+    names : tuple of str
+        Policy names, one per ``lam``.
+    waiting, throughput, split : ndarray (R, m)
+        Per-replication metrics.
+    seed : int
+    """
+
+    kind: str
+    lams: NDArray[np.float64]
+    names: tuple[str, ...]
+    waiting: NDArray[np.float64]
+    throughput: NDArray[np.float64]
+    split: NDArray[np.float64]
+    seed: int
+
+    def curve(self) -> dict[str, list[float]]:
+        """Means and 95% interval ends per point (for :func:`qcoord.analysis.plot_frontier`)."""
+        out: dict[str, list[float]] = {k: [] for k in ("w", "w_lo", "w_hi", "t", "t_lo", "t_hi", "p", "lam")}
+        for j in range(len(self.names)):
+            ew, et, ep = estimate(self.waiting[:, j]), estimate(self.throughput[:, j]), estimate(self.split[:, j])
+            out["w"].append(ew.mean)
+            out["w_lo"].append(ew.low)
+            out["w_hi"].append(ew.high)
+            out["t"].append(et.mean)
+            out["t_lo"].append(et.low)
+            out["t_hi"].append(et.high)
+            out["p"].append(ep.mean)
+            out["lam"].append(float(self.lams[j]))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {"kind": self.kind, "seed": self.seed, **self.curve()}
+
+
+def frontier(
+    scenario: Any,
+    kind: str,
+    lams: Sequence[float],
+    *,
+    solutions: Sequence[Solution] | None = None,
+    visibility: float | None = None,
+    restarts: int = 4,
+    progress: Progress | None = None,
+) -> Frontier:
+    """Trace a class's frontier: one policy per ``lam``, all simulated on common inputs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    kind : str
+        A class of :data:`qcoord.compile.policy.POLICY_KINDS`.
+    lams : sequence of float
+        Interruption prices.
+    solutions : sequence of Solution, optional
+        Pre-solved games for the same ``lams`` (skips solving).
+    """
+    lams_a = np.asarray(list(lams), dtype=float)
+    if lams_a.size == 0:
+        raise AnalysisError("lams: need at least one interruption price")
+    pols: dict[str, Any] = {}
+    for j, lam in enumerate(lams_a):
+        sol = solutions[j] if solutions is not None else solve(
+            compile_game(scenario, lam), npa_level=None, nonsignaling=False, restarts=restarts, seed=int(scenario.seed)
+        )
+        name = f"{kind}@{lam:.4g}"
+        kw: dict[str, Any] = {"name": name}
+        if kind == "entangled" and visibility is not None:
+            kw["visibility"] = visibility
+        pols[name] = to_policy(sol, kind, **kw)
+    m = simulate_metrics(scenario, pols, progress=progress)["baseline"]
+    names = tuple(pols)
+    stack = lambda key: np.stack([m[n][key] for n in names], axis=1)  # noqa: E731
+    return Frontier(kind, lams_a, names, stack("mean_waiting"), stack("throughput"), stack("split_prob"), int(scenario.seed))
+
+
+def compare(target: Frontier, reference: Frontier, *, relative: bool = False) -> list[Estimate]:
+    """Paired gain of each point of ``target`` over ``reference``'s frontier at equal mean waiting.
+
+    Both frontiers must come from the same scenario and seed (common random numbers); the gain of
+    point ``j`` is ``T_target - envelope_reference(W_target)`` per replication (see
+    :func:`qcoord.analysis.stats.gain_at_equal`).
+    """
+    if target.waiting.shape[0] != reference.waiting.shape[0] or target.seed != reference.seed:
+        raise AnalysisError("reference: must share the target's replications and seed (common random numbers)")
+    return [
+        gain_at_equal(reference.waiting, reference.throughput, target.waiting[:, j], target.throughput[:, j], relative=relative)[0]
+        for j in range(target.waiting.shape[1])
+    ]
