@@ -1,1 +1,184 @@
-"""qcoord CLI: sweep commands (being written)."""
+"""qcoord CLI: ``qcoord sweep`` (run a parameter study) and ``qcoord plot`` (draw its maps).
+
+``qcoord sweep SPEC.toml --out results.sqlite [--workers N] [--scheduler ADDR | --dask] [--export CSV]``
+runs every point of the spec (see :mod:`qcoord.sweep.spec`) and commits each task's rows to SQLite;
+re-running the same command resumes. ``qcoord plot SWEEP.sqlite --x AXIS [--y AXIS] --out DIR``
+draws the gain heatmap over two axes (no-advantage region hatched) or line plots with CI bands.
+
+Bad input prints one ``error: <field>: <reason>`` line to stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._app import app
+
+_err = Console(stderr=True)
+_out = Console()
+
+
+def _fail(msg: str, code: int = 2) -> "typer.Exit":
+    _err.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+def _parse_where(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"where: expected AXIS=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        k = k.strip()
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+@app.command("sweep")
+def sweep_cmd(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML): base scenario, axes, classes, replications, seed.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="SQLite results file (created, or resumed).")],
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Worker processes (local pool or LocalCluster); default: CPU count.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address of an existing cluster (tcp://host:8786).")] = None,
+    dask: Annotated[bool, typer.Option("--dask", help="Run on a Dask LocalCluster started for this sweep.")] = False,
+    export: Annotated[Optional[Path], typer.Option("--export", help="Also write the results table to this CSV file.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Points per task (default: sized to ~100 ms of work).")] = None,
+    evaluator: Annotated[Optional[str], typer.Option("--evaluator", help="Point evaluator module:function (default qcoord.analysis:evaluate_point).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Run a parameter sweep; results go to SQLite, finished points are skipped on re-run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from qcoord.sweep import load_spec, make_executor, run_sweep
+    from qcoord.sweep.store import SweepStore
+
+    if scheduler is not None and dask:
+        raise _fail("dask: give either --scheduler ADDR (existing cluster) or --dask (LocalCluster), not both")
+    try:
+        sp = load_spec(spec)
+        store = SweepStore(out)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        store.bind(sp)  # refuse a store of another sweep before starting any workers
+        executor = make_executor(workers=workers, scheduler=scheduler, dask=dask)
+    except ValueError as exc:
+        store.close()
+        raise _fail(str(exc)) from None
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
+        TimeElapsedColumn(), TextColumn("eta {task.fields[eta]}"), console=_err, disable=quiet,
+        transient=False)
+    tid = progress.add_task(f"sweep {sp.name}", total=sp.n_points, eta="?")
+
+    def on_progress(ev: Any) -> None:
+        eta = "?" if ev.eta_s is None else _fmt_s(ev.eta_s)
+        progress.update(tid, completed=ev.done, eta=eta)
+
+    try:
+        with progress, executor:
+            summary = run_sweep(sp, store, evaluator=evaluator, executor=executor, progress=on_progress,
+                                batch_size=batch_size)
+    except KeyboardInterrupt:
+        done = store.count()[0]
+        store.close()
+        _err.print(f"interrupted: {done} of {sp.n_points} points are committed in {out}; "
+                   "re-run the same command to resume")
+        raise typer.Exit(code=130) from None
+    except ValueError as exc:
+        done = store.count()[0]
+        store.close()
+        raise _fail(f"{exc}\n({done} of {sp.n_points} points are committed in {out}; fix and re-run to resume)") from None
+    try:
+        if export is not None:
+            try:
+                store.to_csv(export)
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    if not quiet:
+        t = Table(title=f"sweep {sp.name}", show_header=False)
+        t.add_row("points", f"{summary.n_points} ({summary.skipped} finished before, {summary.computed} computed now)")
+        t.add_row("tasks", f"{summary.n_tasks} (mean {summary.mean_batch:.1f} points per task)")
+        spp = summary.seconds_per_point
+        t.add_row("evaluator time", "-" if spp is None else f"{spp * 1e3:.1f} ms per point")
+        t.add_row("wall time", _fmt_s(summary.elapsed_s))
+        t.add_row("executor", summary.executor)
+        t.add_row("results", str(out) + (f" (CSV: {export})" if export is not None else ""))
+        _out.print(t)
+
+
+@app.command("plot")
+def plot_cmd(
+    sweep: Annotated[Path, typer.Argument(help="SQLite results of `qcoord sweep`.")],
+    x: Annotated[str, typer.Option("--x", help="Axis on the horizontal.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the PNG files.")],
+    y: Annotated[Optional[str], typer.Option("--y", help="Second axis: draw a heatmap over x and y.")] = None,
+    metric: Annotated[Optional[str], typer.Option("--metric", help="Column to plot (default: the gain at equal waiting).")] = None,
+    cls: Annotated[Optional[str], typer.Option("--class", help="Strategy class whose rows carry the heatmap metric.")] = None,
+    where: Annotated[Optional[list[str]], typer.Option("--where", help="Fix another axis: AXIS=VALUE (repeatable).")] = None,
+    max_figures: Annotated[int, typer.Option("--max-figures", help="Refuse to draw more figures than this.")] = 50,
+) -> None:
+    """Draw the gain heatmap over --x and --y (no-advantage region hatched), or lines with CI bands over --x."""
+    from qcoord.sweep import load_results
+    from qcoord.sweep.plots import facets, gain_metric, plot_heatmap, plot_lines
+
+    try:
+        fixed = _parse_where(where)
+        frame = load_results(sweep)
+        if frame.empty:
+            raise ValueError(f"sweep: {sweep} holds no finished points yet")
+        axes = list(frame.attrs.get("axes", []))
+        for name, a in (("x", x), ("y", y)):
+            if a is not None and a not in axes:
+                raise ValueError(f"{name}: {a!r} is not an axis of this sweep; axes are {', '.join(axes) or '(none)'}")
+        m = metric or gain_metric(frame)
+        plotted = [a for a in (x, y) if a is not None]
+        combos = facets(frame, plotted + list(fixed), axes)
+        if len(combos) > max_figures:
+            raise ValueError(f"where: {len(combos)} figures would be drawn (other axes vary); fix axes with --where "
+                             f"or raise --max-figures")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"out: {out} exists and is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for combo in combos:
+            w = {**fixed, **combo}
+            suffix = "".join(f"__{_slug(k)}={_slug(v)}" for k, v in w.items())
+            if y is not None:
+                path = out / f"heatmap_{_slug(m)}_{_slug(x)}_{_slug(y)}{suffix}.png"
+                written.append(plot_heatmap(frame, x, y, metric=m, cls=cls, where=w, axes=axes, out=path))
+            else:
+                path = out / f"lines_{_slug(m)}_{_slug(x)}{suffix}.png"
+                written.append(plot_lines(frame, x, metric=m, classes=[cls] if cls else None, where=w, axes=axes,
+                                          out=path))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    for p in written:
+        _out.print(str(p), highlight=False)
+
+
+def _slug(v: Any) -> str:
+    s = v if isinstance(v, str) else json.dumps(v)
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", s).strip("-") or "x"
+
+
+def _fmt_s(s: float) -> str:
+    s = max(0.0, float(s))
+    if s < 60:
+        return f"{s:.1f}s"
+    m, sec = divmod(int(round(s)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
