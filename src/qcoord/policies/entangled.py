@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..entanglement import sampler
 from ..games import QuantumStrategy
 from ..system.interface import PairInputs
 from .base import SAMPLING_COLUMNS, Context, LocalPolicy
@@ -44,6 +45,16 @@ __all__ = ["Entangled", "POOL_STREAM_KEY"]
 
 #: Second element of the ``spawn_key`` of the generator given to ``source.schedule``.
 POOL_STREAM_KEY: int = 0x454E54
+
+
+def _params(source: Any) -> Any:
+    get = getattr(source, "params", None)
+    if callable(get):
+        try:
+            return {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v)) for k, v in get().items()}
+        except Exception:  # pragma: no cover - describe() must not fail
+            pass
+    return repr(source)
 
 
 class Entangled(LocalPolicy):
@@ -140,18 +151,16 @@ class Entangled(LocalPolicy):
         return state["latency"]
 
     def _resource(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> SequentialPairs:
-        from ..entanglement import sample  # lazy: entanglement sits beside policies' other imports
-
         U = np.ascontiguousarray(inputs.uniforms[:, list(SAMPLING_COLUMNS)], dtype=np.float64)
         vis = state["visibility"]
-        strat = self.strategy
+        strat = sampler(self.strategy)  # precomputed sampling tables (cached per strategy)
 
         def first(idx: NDArray[np.int64], x: NDArray[np.int64]) -> NDArray[np.int8]:
-            a, _ = sample(strat, x, np.zeros_like(x), U[idx], visibility=vis[idx])
+            a, _ = strat.sample(x, np.zeros_like(x), uniforms=U[idx], visibility=vis[idx])
             return np.asarray(a, dtype=np.int8)
 
         def second(idx, x, a, y):
-            a2, b = sample(strat, x, y, U[idx], visibility=vis[idx])
+            a2, b = strat.sample(x, y, uniforms=U[idx], visibility=vis[idx])
             if not np.array_equal(np.asarray(a2, dtype=np.int64), a):
                 raise PolicyError(
                     "strategy: qcoord.entanglement.sample is not sequential (A's outcome changed with B's question)"
@@ -188,7 +197,7 @@ class Entangled(LocalPolicy):
             "state": [[float(z.real), float(z.imag)] for z in np.asarray(s.state).reshape(-1)] if s.state.ndim == 1 else "mixed",
             "visibility": self.visibility,
             "source": None if self.source is None else type(self.source).__name__,
-            "source_params": None if self.source is None else repr(self.source),
+            "source_params": None if self.source is None else _params(self.source),
             "fallback": self.fallback.describe(),
             "uniform_columns": list(SAMPLING_COLUMNS),
         }
