@@ -26,6 +26,7 @@ __all__ = [
     "pool_kernel",
     "pool_reference",
     "stream_kernel",
+    "stream_reference",
 ]
 
 
@@ -342,3 +343,38 @@ def stream_kernel(rng, req, rate, eta_a, eta_b, out_time, out_id, stats):  # pra
     stats[2] = used
     stats[3] = unused
     stats[4] = lost
+
+
+def stream_reference(emit_times, det_a, det_b, req):
+    """Explicit time-tag protocol for the streaming source (plain Python, used in tests).
+
+    Each side knows only its own detection time tags and receives the other side's tags (the
+    coincidence identification of entanglement-based QKD). For every request, *each side separately*
+    scans its own detections from the request time on and takes the first one that the other side
+    also detected and that no earlier request used. Returns ``(id_a, id_b, time)``: the emission index
+    chosen by side A and by side B (they must agree) and its time tag.
+    """
+    emit_times = np.asarray(emit_times, dtype=np.float64)
+    tags_a = [i for i in range(len(emit_times)) if det_a[i]]
+    tags_b = [i for i in range(len(emit_times)) if det_b[i]]
+    set_a, set_b = set(tags_a), set(tags_b)
+
+    def side(own: list[int], other: set[int]) -> list[int]:
+        chosen: list[int] = []
+        ptr = 0
+        last = -1
+        for t in req:
+            while ptr < len(own) and (emit_times[own[ptr]] < t or own[ptr] <= last or own[ptr] not in other):
+                ptr += 1
+            if ptr == len(own):
+                chosen.append(-1)
+                continue
+            last = own[ptr]
+            chosen.append(last)
+            ptr += 1
+        return chosen
+
+    ida = np.array(side(tags_a, set_b), dtype=np.int64)
+    idb = np.array(side(tags_b, set_a), dtype=np.int64)
+    times = np.where(ida >= 0, emit_times[np.maximum(ida, 0)], np.nan)
+    return ida, idb, times

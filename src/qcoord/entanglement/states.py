@@ -230,7 +230,7 @@ def visibility_from_fidelity(fidelity: ArrayLike, dim: int = 2) -> float | NDArr
         F = np.asarray(fidelity, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise EntanglementError(f"fidelity: must be a real number in [{1 / d2}, 1] ({exc})") from None
-    ok = (F >= 1.0 / d2 - 1e-12) & (F <= 1.0)
+    ok = (F >= 1.0 / d2 - 1e-12) & (F <= 1.0 + 1e-12)
     if not np.all(ok):
         raise EntanglementError(f"fidelity: must lie in [{1 / d2}, 1], got {F[~ok].ravel()[0] if F.ndim else float(F)!r}")
     v = np.clip((d2 * F - 1.0) / (d2 - 1.0), 0.0, 1.0)
