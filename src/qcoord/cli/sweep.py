@@ -100,6 +100,11 @@ def sweep_cmd(
         done = store.count()[0]
         store.close()
         raise _fail(f"{exc}\n({done} of {sp.n_points} points are committed in {out}; fix and re-run to resume)") from None
+    except Exception as exc:  # no tracebacks on the command line; the store stays consistent
+        done = store.count()[0]
+        store.close()
+        raise _fail(f"internal: {type(exc).__name__}: {exc}\n({done} of {sp.n_points} points are committed "
+                    f"in {out}; re-run to resume)", code=1) from None
     try:
         if export is not None:
             try:

@@ -4,7 +4,9 @@ An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as
 (order is irrelevant: every task carries its own random streams, see :mod:`qcoord.sweep.runner`).
 
 - :class:`LocalExecutor` (default): ``concurrent.futures.ProcessPoolExecutor`` with ``workers``
-  processes (default: ``os.cpu_count()``).
+  processes (default: ``os.cpu_count()``). Workers start from a ``forkserver`` (Linux) or by
+  ``spawn``, never by a plain ``fork`` of the caller: the caller may already run OpenMP threads
+  (numba, BLAS), and a forked copy of such a process can abort.
 - :class:`DaskExecutor`: Dask distributed. ``scheduler="tcp://host:8786"`` connects to an existing
   cluster; without it a ``LocalCluster`` is started (``workers`` worker processes, one thread each,
   or threads in this process with ``processes=False``). Dask is an optional extra
@@ -16,9 +18,11 @@ An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from abc import ABC, abstractmethod
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
 __all__ = [
@@ -96,18 +100,28 @@ class LocalExecutor(Executor):
         Worker processes (>= 1); default ``os.cpu_count()``.
     max_pending : int, optional
         Tasks in flight at once (default ``4 * workers``); keeps memory flat for huge sweeps.
+    start_method : {"forkserver", "spawn", "fork"}, optional
+        How worker processes start (default ``forkserver`` where available, else ``spawn``).
     """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, *, max_pending: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, max_pending: int | None = None,
+                 start_method: str | None = None) -> None:
         self.workers = _check_workers(workers)
         self.max_pending = _check_workers(max_pending, "max_pending") if max_pending else 4 * self.workers
+        methods = multiprocessing.get_all_start_methods()
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in methods else "spawn"
+        if start_method not in methods:
+            raise ExecutorError(f"start_method: must be one of {methods}, got {start_method!r}")
+        self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            ctx = multiprocessing.get_context(self.start_method)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self._pool
 
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
@@ -122,7 +136,12 @@ class LocalExecutor(Executor):
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
-                    result = f.result()  # re-raises a task's exception here
+                    try:
+                        result = f.result()  # re-raises a task's exception here
+                    except BrokenProcessPool:
+                        raise ExecutorError(
+                            "workers: a worker process died abruptly (killed, or out of memory); "
+                            "committed tasks are safe") from None
                     nxt = next(it, _END)
                     if nxt is not _END:
                         pending.add(pool.submit(fn, nxt))
@@ -210,7 +229,12 @@ class DaskExecutor(Executor):
         ac = as_completed(live)
         try:
             for f in ac:
-                result = f.result()  # re-raises a task's exception here
+                try:
+                    result = f.result()  # re-raises a task's exception here
+                except ValueError:
+                    raise
+                except Exception as exc:  # KilledWorker, CommClosedError, ...
+                    raise ExecutorError(f"dask: task failed on the cluster: {type(exc).__name__}: {exc}") from None
                 live.remove(f)
                 f.release()
                 nxt = next(it, _END)

@@ -13,7 +13,8 @@ Both functions take the frame of :func:`qcoord.sweep.load_results` (one row per 
 
 CI columns are found by name, in this order: ``<m>_ci_low/<m>_ci_high``, ``<m>_lo/<m>_hi``,
 ``<m>_low/<m>_high``; else a half width ``<m>_hw``, ``<m>_ci`` or ``<m>_ci95`` (band ``m +- hw``);
-for a metric whose name starts with ``gain`` also ``gain_ci_low/gain_ci_high``.
+else the CI of the longest name prefix (``gain_equal_waiting`` -> ``gain_ci_low/gain_ci_high``,
+``gain_vs_symmetric_local`` -> ``gain_vs_symmetric_ci_*``).
 
 Axes not plotted must be fixed with ``where={axis: value}`` when they vary;
 :func:`facets` lists the combinations so a caller can draw one figure per combination.
@@ -79,8 +80,14 @@ def ci_bounds(frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]
             m = frame[metric].to_numpy(float)
             h = frame[hw].to_numpy(float)
             return m - h, m + h
-    if metric.startswith("gain") and "gain_ci_low" in cols and "gain_ci_high" in cols:
-        return frame["gain_ci_low"].to_numpy(float), frame["gain_ci_high"].to_numpy(float)
+    # Shared CI of a family: gain_equal_waiting -> gain_ci_*, gain_vs_symmetric_local ->
+    # gain_vs_symmetric_ci_*, waiting_saved_equal_split -> waiting_saved_ci_* (longest prefix first).
+    parts = metric.split("_")
+    for k in range(len(parts) - 1, 0, -1):
+        stem = "_".join(parts[:k])
+        lo, hi = f"{stem}_ci_low", f"{stem}_ci_high"
+        if lo in cols and hi in cols:
+            return frame[lo].to_numpy(float), frame[hi].to_numpy(float)
     return None
 
 

@@ -24,16 +24,19 @@ Evaluators
 ----------
 An evaluator is a picklable (module-level) callable::
 
-    evaluator(scenario: dict, classes: tuple[str, ...], *, replications: int, seed: int) -> list[dict]
+    evaluator(scenario: dict, classes: tuple[str, ...], *, replications: int, seed: int,
+              **options) -> list[dict]
 
 returning one row per strategy class (each row a dict of metrics and CIs; the class name under
-``"class"``, or rows in the order of ``classes``). The default, :func:`analysis_evaluator`, builds
+``"class"``, or rows in the order of ``classes``); ``options`` are the spec's ``[evaluate]`` table
+(with ``evaluate.*`` axes applied). The default, :func:`analysis_evaluator`, builds
 ``qcoord.system.Scenario.from_dict(scenario)`` and calls ``qcoord.analysis.evaluate_point``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import time
 from dataclasses import dataclass
@@ -41,7 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .executors import Executor, LocalExecutor
-from .spec import SweepPoint, SweepSpec
+from .spec import OPTION_PREFIX, SweepPoint, SweepSpec, SweepSpecError
 from .store import PointOutcome, SweepStore, code_version, jsonable
 
 __all__ = [
@@ -66,7 +69,7 @@ class SweepPointError(ValueError):
 
 
 def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, replications: int,
-                       seed: int) -> list[dict[str, Any]]:
+                       seed: int, **options: Any) -> list[dict[str, Any]]:
     """The default evaluator: ``qcoord.analysis.evaluate_point`` on ``Scenario.from_dict(scenario)``.
 
     Parameters
@@ -79,6 +82,8 @@ def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, r
         Replications of the simulation at this point.
     seed : int
         Seed of this point's random stream.
+    **options
+        Keyword options of ``evaluate_point`` (``lam``, ``visibility``, ``npa``, ``n_pairs``).
     """
     try:
         from qcoord.analysis import evaluate_point  # type: ignore[attr-defined]
@@ -88,7 +93,7 @@ def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, r
             f"evaluator: qcoord.analysis.evaluate_point is not available ({exc}); "
             "pass another evaluator (--evaluator module:function)") from None
     sc = Scenario.from_dict(dict(scenario))
-    return list(evaluate_point(sc, tuple(classes), replications=replications, seed=seed))
+    return list(evaluate_point(sc, tuple(classes), replications=replications, seed=seed, **options))
 
 
 def resolve_evaluator(ref: str | Evaluator | None) -> Evaluator:
@@ -209,7 +214,7 @@ def _evaluate(evaluator: Evaluator, point: SweepPoint, classes: tuple[str, ...],
               replications: int) -> PointOutcome:
     t0 = time.perf_counter()
     try:
-        rows = evaluator(point.scenario, classes, replications=replications, seed=point.seed)
+        rows = evaluator(point.scenario, classes, replications=replications, seed=point.seed, **point.options)
     except SweepPointError:
         raise
     except Exception as exc:  # wrap anything from deep inside: name the point
@@ -218,7 +223,42 @@ def _evaluate(evaluator: Evaluator, point: SweepPoint, classes: tuple[str, ...],
             f"{type(exc).__name__}: {exc}") from None
     elapsed = time.perf_counter() - t0
     return PointOutcome(index=point.index, key=point.key, axes=point.axes, scenario=point.scenario,
-                        seed=point.seed, rows=_class_rows(rows, classes, point), elapsed_s=elapsed)
+                        options=point.options, seed=point.seed, rows=_class_rows(rows, classes, point), elapsed_s=elapsed)
+
+
+def check_options(evaluator: Evaluator, spec: SweepSpec) -> None:
+    """Check the spec's evaluator options (``[evaluate]`` and ``evaluate.*`` axes) against the
+    evaluator's signature before any work starts.
+
+    Raises
+    ------
+    SweepSpecError
+        Naming the first option the evaluator does not accept.
+    """
+    names = set(spec.options) | {a.name[len(OPTION_PREFIX):] for a in spec.axes if a.name.startswith(OPTION_PREFIX)}
+    if not names:
+        return
+    target = evaluator
+    if evaluator is analysis_evaluator:
+        try:
+            from qcoord.analysis import evaluate_point as target  # type: ignore[no-redef]
+        except ImportError:  # reported when the first point runs
+            return
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return
+    params = sig.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = sorted(n for n, p in params.items()
+                     if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                     and n not in ("scenario", "classes", "replications", "seed", "progress"))
+    for n in sorted(names):
+        if n not in allowed:
+            raise SweepSpecError(
+                f"evaluate.{n}: not an option of the evaluator {getattr(target, '__name__', target)}; "
+                f"allowed: {', '.join(allowed) or '(none)'}")
 
 
 def run_task(task: _Task) -> list[PointOutcome]:
@@ -273,6 +313,7 @@ def run_sweep(
     if not (isinstance(target_task_s, (int, float)) and math.isfinite(target_task_s) and target_task_s > 0):
         raise SweepPointError(f"target_task_s: must be a number > 0, got {target_task_s!r}")
     ev = resolve_evaluator(evaluator)
+    check_options(ev, spec)
     own_store = not isinstance(store, SweepStore)
     st = SweepStore(store) if own_store else store
     own_exec = executor is None

@@ -17,13 +17,18 @@ A sweep spec is a small TOML file::
     handoff_delay = { start = 0.0, stop = 0.3, num = 4 } # a range (end points included)
     message_latency = { start = 0.01, stop = 1.0, num = 5, log = true }   # geometric range
     "baseline.c" = [0.5, 1.0, 2.0]                       # dotted names reach into nested tables
+    "evaluate.visibility" = [0.8, 0.9, 1.0]              # an evaluator option (see [evaluate])
+
+    [evaluate]                     # optional keyword options of the point evaluator, e.g. for
+    lam = 0.5                      # qcoord.analysis.evaluate_point: lam, visibility, npa
 
 Expansion is the Cartesian product of the axes in declared order (row-major: the last axis varies
 fastest). Point ``i`` of the expansion owns the random stream ``SeedSequence(seed).spawn(n)[i]``,
 so results depend only on the spec, never on how or where the points are run.
 
 The point key is ``sha256`` of the canonical JSON of everything that determines a point's numbers
-(scenario dict, classes, replications, root seed and stream index), cut to 20 hex digits. It is the
+(scenario dict, evaluator options, classes, replications, root seed and stream index), cut to
+20 hex digits. It is the
 resume key of :class:`qcoord.sweep.store.SweepStore`.
 """
 
@@ -51,7 +56,11 @@ __all__ = [
     "canonical_json",
 ]
 
-_TOP_KEYS = {"name", "seed", "replications", "classes", "base", "axes", "description"}
+_TOP_KEYS = {"name", "seed", "replications", "classes", "base", "axes", "evaluate", "description"}
+#: Prefix of axes that vary an evaluator option instead of a scenario field.
+OPTION_PREFIX = "evaluate."
+#: Evaluator keywords the sweep itself supplies (cannot be options).
+_RESERVED_OPTIONS = {"seed", "replications", "progress", "scenario", "classes"}
 _RANGE_KEYS = {"start", "stop", "num", "log", "integer"}
 _MAX_POINTS = 10_000_000
 
@@ -120,6 +129,8 @@ class SweepPoint:
         ``{axis name: value}`` at this point.
     scenario : dict
         Base scenario with the axis values applied (JSON-able; ``Scenario.from_dict`` input).
+    options : dict
+        Evaluator keyword options (``[evaluate]`` with ``evaluate.*`` axis values applied).
     seed : int
         63-bit integer drawn from the point's ``SeedSequence`` child: the seed handed to the
         evaluator (and recorded with every row).
@@ -129,6 +140,7 @@ class SweepPoint:
     key: str
     axes: dict[str, Any]
     scenario: dict[str, Any]
+    options: dict[str, Any]
     seed: int
 
 
@@ -170,6 +182,8 @@ class SweepSpec:
         ``qcoord.analysis.evaluate_point``).
     replications : int
         Replications per point (>= 1).
+    options : dict
+        Keyword options passed to the evaluator at every point (``[evaluate]`` table).
     seed : int
         Root entropy of every random stream (>= 0).
     name : str
@@ -184,6 +198,7 @@ class SweepSpec:
     replications: int
     seed: int
     name: str = "sweep"
+    options: dict[str, Any] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
 
     # -- construction -------------------------------------------------------------------------
@@ -251,6 +266,14 @@ class SweepSpec:
             raise SweepSpecError(
                 f"base.{key}: set at the top level of the sweep spec, not in the base scenario")
 
+        options = data.get("evaluate", {})
+        if not isinstance(options, Mapping):
+            raise SweepSpecError(f"evaluate: must be a table of evaluator options, got {options!r}")
+        options = _plain(options)
+        for k in options:
+            if k in _RESERVED_OPTIONS:
+                raise SweepSpecError(f"evaluate.{k}: reserved; the sweep sets {k} itself")
+
         raw_axes = data.get("axes", {})
         if not isinstance(raw_axes, Mapping):
             raise SweepSpecError(f"axes: must be a table of axis = values, got {type(raw_axes).__name__}")
@@ -264,7 +287,7 @@ class SweepSpec:
             raise SweepSpecError(f"axes: the product has {total} points, more than the limit {_MAX_POINTS}")
 
         return cls(base=base, axes=tuple(axes), classes=tuple(classes), replications=int(reps),
-                   seed=int(seed), name=name, source=source)
+                   seed=int(seed), name=name, options=options, source=source)
 
     # -- derived ------------------------------------------------------------------------------
     @property
@@ -289,6 +312,7 @@ class SweepSpec:
             "replications": self.replications,
             "classes": list(self.classes),
             "base": copy.deepcopy(self.base),
+            "evaluate": copy.deepcopy(self.options),
             "axes": {a.name: list(a.values) for a in self.axes},
         }
 
@@ -312,19 +336,24 @@ class SweepSpec:
 
     def _make_point(self, index: int, values: tuple[Any, ...]) -> SweepPoint:
         scenario = copy.deepcopy(self.base)
+        options = copy.deepcopy(self.options)
         axes = {}
         for axis, v in zip(self.axes, values):
-            _set_dotted(scenario, axis.name, copy.deepcopy(v))
+            if axis.name.startswith(OPTION_PREFIX):
+                options[axis.name[len(OPTION_PREFIX):]] = copy.deepcopy(v)
+            else:
+                _set_dotted(scenario, axis.name, copy.deepcopy(v))
             axes[axis.name] = v
         payload = {
             "scenario": scenario,
+            "options": options,
             "classes": list(self.classes),
             "replications": self.replications,
             "seed": self.seed,
             "stream": index,
         }
         key = hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:20]
-        return SweepPoint(index=index, key=key, axes=axes, scenario=scenario,
+        return SweepPoint(index=index, key=key, axes=axes, scenario=scenario, options=options,
                           seed=point_seed(self.seed, index))
 
 
@@ -379,10 +408,15 @@ def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | Non
         raise SweepSpecError(f"{field_name}: axis name must be a scenario field or a dotted path, got {name!r}")
     if parts[0] in ("seed", "replications"):
         raise SweepSpecError(f"{field_name}: the sweep owns {parts[0]}; it cannot be an axis")
-    if known is not None and parts[0] not in known:
+    if name.startswith(OPTION_PREFIX):
+        if len(parts) != 2:
+            raise SweepSpecError(f"{field_name}: an evaluator option axis is evaluate.<option>, got {name!r}")
+        if parts[1] in _RESERVED_OPTIONS:
+            raise SweepSpecError(f"{field_name}: reserved; the sweep sets {parts[1]} itself")
+    elif known is not None and parts[0] not in known:
         raise SweepSpecError(
             f"{field_name}: not a Scenario field; allowed: {', '.join(sorted(known - {'seed', 'replications'}))}")
-    if len(parts) > 1:
+    if len(parts) > 1 and not name.startswith(OPTION_PREFIX):
         node: Any = base
         for p in parts[:-1]:
             if not isinstance(node, Mapping) or p not in node or not isinstance(node[p], Mapping):

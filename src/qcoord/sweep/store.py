@@ -4,7 +4,7 @@ Schema (stdlib ``sqlite3``, WAL journal, ``synchronous=FULL``)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)        -- spec (JSON), spec_hash, axes, created_at
     points(point_key TEXT PRIMARY KEY,            -- one row per finished point
-           point_index INTEGER, axes TEXT, scenario TEXT, seed INTEGER, root_seed INTEGER,
+           point_index INTEGER, axes TEXT, scenario TEXT, options TEXT, seed INTEGER, root_seed INTEGER,
            replications INTEGER, classes TEXT, elapsed_s REAL, code_version TEXT, finished_at TEXT)
     results(point_key TEXT, class TEXT,           -- one row per point and strategy class
             point_index INTEGER, metrics TEXT,    -- every metric and CI of the evaluator's row (JSON)
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS points (
     point_index INTEGER NOT NULL,
     axes TEXT NOT NULL,
     scenario TEXT NOT NULL,
+    options TEXT NOT NULL,
     seed INTEGER NOT NULL,
     root_seed INTEGER NOT NULL,
     replications INTEGER NOT NULL,
@@ -93,8 +94,8 @@ class PointOutcome:
     ----------
     index, key : int, str
         Position in the spec expansion and point key.
-    axes, scenario : dict
-        Axis values and full scenario dict of the point.
+    axes, scenario, options : dict
+        Axis values, full scenario dict and evaluator options of the point.
     seed : int
         Seed handed to the evaluator (from the point's ``SeedSequence`` child).
     rows : tuple of (class, metrics dict)
@@ -107,6 +108,7 @@ class PointOutcome:
     key: str
     axes: dict[str, Any]
     scenario: dict[str, Any]
+    options: dict[str, Any]
     seed: int
     rows: tuple[tuple[str, dict[str, Any]], ...]
     elapsed_s: float
@@ -214,10 +216,11 @@ class SweepStore:
         with self._tx():
             for o in outcomes:
                 cur = self._con.execute(
-                    "INSERT OR IGNORE INTO points(point_key, point_index, axes, scenario, seed, root_seed,"
-                    " replications, classes, elapsed_s, code_version, finished_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (o.key, o.index, canonical_json(o.axes), canonical_json(o.scenario), int(o.seed),
+                    "INSERT OR IGNORE INTO points(point_key, point_index, axes, scenario, options, seed,"
+                    " root_seed, replications, classes, elapsed_s, code_version, finished_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (o.key, o.index, canonical_json(o.axes), canonical_json(o.scenario),
+                     canonical_json(o.options), int(o.seed),
                      int(root_seed), int(replications), json.dumps([c for c, _ in o.rows]),
                      float(o.elapsed_s), version, now))
                 if cur.rowcount == 0:
@@ -244,34 +247,39 @@ class SweepStore:
         Columns: ``point_index, point_key, class``, one column per axis (named as in the spec),
         every metric of the evaluator's row (nested dicts flattened with dots, a pair ``[lo, hi]``
         split into ``<name>_lo`` and ``<name>_hi``, other lists kept as JSON text), then ``seed,
-        root_seed, replications, elapsed_s, code_version, scenario`` (JSON text).
+        root_seed, replications, elapsed_s, code_version, scenario, options`` (JSON text).
+        A metric named like one of these columns is dropped when it holds the same value (e.g. an
+        evaluator echoing ``seed``) and renamed ``metric.<name>`` otherwise.
         """
         import pandas as pd
 
         axis_names: list[str] = json.loads(self.meta().get("axes", "[]"))
         q = ("SELECT r.point_index, r.point_key, r.class, p.axes, r.metrics, p.seed, p.root_seed,"
-             " p.replications, p.elapsed_s, p.code_version, p.scenario"
+             " p.replications, p.elapsed_s, p.code_version, p.scenario, p.options"
              " FROM results r JOIN points p ON p.point_key = r.point_key"
              " ORDER BY r.point_index, r.class")
         records = []
         metric_cols: dict[str, None] = {}
-        for idx, key, cls, axes, metrics, seed, root, reps, el, ver, scen in self._con.execute(q):
+        for idx, key, cls, axes, metrics, seed, root, reps, el, ver, scen, opts in self._con.execute(q):
             rec: dict[str, Any] = {"point_index": idx, "point_key": key, "class": cls}
             ax = json.loads(axes)
             for a in axis_names:
                 v = ax.get(a)
                 rec[a] = json.dumps(v) if isinstance(v, (dict, list)) else v
-            flat = _flatten(json.loads(metrics))
-            for k, v in flat.items():
-                if k in rec or k in ("class",):
+            tail = dict(seed=seed, root_seed=root, replications=reps, elapsed_s=el, code_version=ver,
+                        scenario=scen, options=opts)
+            for k, v in _flatten(json.loads(metrics)).items():
+                taken = rec.get(k, tail.get(k, _MISSING)) if (k in rec or k in tail) else _MISSING
+                if taken is not _MISSING:
+                    if _same(taken, v):
+                        continue
                     k = f"metric.{k}"
                 metric_cols.setdefault(k, None)
                 rec[k] = v
-            rec.update(seed=seed, root_seed=root, replications=reps, elapsed_s=el, code_version=ver,
-                       scenario=scen)
+            rec.update(tail)
             records.append(rec)
         cols = (["point_index", "point_key", "class", *axis_names, *metric_cols,
-                 "seed", "root_seed", "replications", "elapsed_s", "code_version", "scenario"])
+                 "seed", "root_seed", "replications", "elapsed_s", "code_version", "scenario", "options"])
         frame = pd.DataFrame.from_records(records, columns=cols)
         frame.attrs["axes"] = list(axis_names)
         return frame
@@ -299,6 +307,15 @@ class _Transaction:
             self.con.execute("COMMIT")
         else:
             self.con.execute("ROLLBACK")
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
 
 
 def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
