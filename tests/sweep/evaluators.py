@@ -13,7 +13,6 @@ and one without advantage. For ``"local"`` the mean waiting must match the M/M/1
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -29,7 +28,9 @@ def _ci(x: np.ndarray) -> float:
     return float(T95.get(n - 1, 1.96) * np.std(x, ddof=1) / np.sqrt(n))
 
 
-def queue_evaluator(scenario, classes, *, replications, seed):
+def queue_evaluator(scenario, classes, *, replications, seed, pause=0.0, scale=1.0):
+    """Rows per class (see module notes). Options: ``pause`` seconds of sleep per point (slow
+    points for kill/resume and batching tests), ``scale`` multiplies every demand."""
     lam = float(scenario.get("arrival_rate", 0.1))
     d = float(scenario.get("handoff_delay", 0.1))
     n = int(scenario.get("n_pairs", 20_000))
@@ -42,27 +43,25 @@ def queue_evaluator(scenario, classes, *, replications, seed):
         gaps = rng.exponential(1.0 / lam, size=n)
         base = rng.exponential(1.0, size=n)
         for c in classes:
-            s = base * FACTORS[c](d)
+            s = base * FACTORS[c](d) * float(scale)
             x = np.concatenate(([0.0], np.cumsum(s[:-1] - gaps[1:])))
             w = x - np.minimum.accumulate(x)
             waits[c][r] = w.mean()
     rows = []
     for c in classes:
         row = {"class": c, "mean_waiting": float(waits[c].mean()), "mean_waiting_ci": _ci(waits[c]),
-               "utilisation": lam * FACTORS[c](d)}
+               "utilisation": lam * FACTORS[c](d) * float(scale)}
         if c != "local" and "local" in classes:
             diff = waits["local"] - waits[c]
             h = _ci(diff)
             row.update(gain=float(diff.mean()), gain_ci_low=float(diff.mean() - h), gain_ci_high=float(diff.mean() + h))
         rows.append(row)
-    # Optional pause per point (seconds) to make points slow in kill/resume tests.
-    pause = float(os.environ.get("QCOORD_TEST_POINT_PAUSE", "0"))
     if pause:
-        time.sleep(pause)
+        time.sleep(float(pause))
     return rows
 
 
-def failing_evaluator(scenario, classes, *, replications, seed):
+def failing_evaluator(scenario, classes, *, replications, seed):  # no options
     """Fails on points with arrival_rate >= 0.5 (error propagation)."""
     if float(scenario.get("arrival_rate", 0)) >= 0.5:
         raise ZeroDivisionError("synthetic failure")
