@@ -10,6 +10,8 @@ Public surface:
 """
 
 from .core import DEFAULT_CLASSES, Frontier, PointRun, compare, evaluate_point, frontier, rows_from_run, run_point
+from .claims import FULL, QUICK, StudyConfig, critical_visibility, crossover
+from .study import run_study
 from .plots import plot_frontier, plot_gain_vs_delay, plot_gain_vs_lam, plot_gain_vs_visibility
 from .report import REPORT_FILES, write_report
 from .results import ClaimResult, StudyResult
@@ -38,4 +40,10 @@ __all__ = [
     "StudyResult",
     "REPORT_FILES",
     "write_report",
+    "run_study",
+    "StudyConfig",
+    "QUICK",
+    "FULL",
+    "critical_visibility",
+    "crossover",
 ]

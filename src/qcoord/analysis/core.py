@@ -32,6 +32,7 @@ __all__ = [
     "evaluate_point",
     "frontier",
     "compare",
+    "matched_mixture",
 ]
 
 #: Strategy classes evaluated by default (see :data:`qcoord.compile.policy.POLICY_KINDS`).
@@ -178,6 +179,24 @@ class PointRun:
         W = np.stack([m[r]["mean_waiting"] for r in refs], axis=1)
         return gain_at_equal(P, W, m[name]["split_prob"], m[name]["mean_waiting"], envelope="lower")
 
+    def matched_gain(
+        self, name: str, *, role_symmetric: bool = True, baseline: str | None = None, relative: bool = False
+    ) -> tuple[Estimate, Estimate]:
+        """Paired throughput gain of ``name`` over its simulated matched-waiting local mixture.
+
+        Returns ``(gain, waiting_difference)``: ``T_name - T_mix`` (relative to ``T_mix`` if asked)
+        and ``W_name - W_mix`` (how well the waiting was matched), per replication with 95% CIs.
+        Raises ``AnalysisError`` if no mixture was simulated for ``name``.
+        """
+        m = self.metrics[baseline or next(iter(self.metrics))]
+        mix = f"mix:{name}:{'sym' if role_symmetric else 'asym'}"
+        if mix not in m:
+            raise AnalysisError(f"name: no matched mixture {mix!r} was simulated (run_point(match=...))")
+        d = m[name]["throughput"] - m[mix]["throughput"]
+        if relative:
+            d = d / m[mix]["throughput"]
+        return estimate(d), estimate(m[name]["mean_waiting"] - m[mix]["mean_waiting"])
+
     def paired(self, a: str, b: str, metric: str = "throughput", *, baseline: str | None = None) -> Estimate:
         """Paired difference ``a - b`` of a metric over replications (common random numbers)."""
         m = self.metrics[baseline or next(iter(self.metrics))]
@@ -196,6 +215,7 @@ def run_point(
     baselines: Mapping[str, Any] | None = None,
     restarts: int = 4,
     npa: bool = True,
+    match: Sequence[str] = ("entangled",),
     progress: Progress | None = None,
 ) -> PointRun:
     """Compile, solve and simulate every class (and the local references) on common inputs.
@@ -220,6 +240,10 @@ def run_point(
         See-saw restarts.
     npa : bool
         Compute the NPA level-2 bound and the NS value.
+    match : sequence of str
+        Policies (classes or extra) for which a second pass simulates shared-randomness mixtures
+        of local reference rules tuned to the same mean waiting, role-symmetric and asymmetric
+        (:func:`matched_mixture`); they join the local reference as ``mix:<name>:sym|asym``.
     """
     t0 = time.perf_counter()
     for c in classes:
@@ -254,6 +278,22 @@ def run_point(
     local_names = tuple(n for n in policies if n.startswith("ref:") or n in ("local", "local_asym", "shared", "shared_asym"))
     sym_names = tuple(n for n in local_names if n.endswith(":sym") or n in ("local", "shared"))
     metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress)
+    # second pass: shared-randomness mixtures of local rules tuned to each matched policy's waiting
+    mixes: dict[str, Any] = {}
+    for target in match:
+        if target not in metrics["baseline"]:
+            continue
+        for sym in (True, False):
+            refs = [n for n in local_names if n.startswith("ref:") and n.endswith(":sym" if sym else ":asym")]
+            mix = matched_mixture(metrics["baseline"], refs, policies, target, role_symmetric=sym)
+            if mix is not None:
+                mixes[mix.name] = mix
+    if mixes:
+        more = simulate_metrics(scenario, mixes, baselines=baselines, progress=progress)
+        for label in metrics:
+            metrics[label].update(more[label])
+        local_names = local_names + tuple(mixes)
+        sym_names = sym_names + tuple(n for n in mixes if n.endswith(":sym"))
     return PointRun(
         scenario=scenario,
         solution=solution,
@@ -263,6 +303,44 @@ def run_point(
         metrics=metrics,
         seed=seed,
         seconds=time.perf_counter() - t0,
+    )
+
+
+def matched_mixture(
+    metrics: Mapping[str, Mapping[str, NDArray[np.float64]]],
+    refs: Sequence[str],
+    policies: Mapping[str, Any],
+    target: str,
+    *,
+    role_symmetric: bool,
+) -> Any:
+    """A shared-randomness mixture of two local rules whose mean waiting matches ``target``'s.
+
+    The two reference rules whose simulated mean waiting brackets the target's most tightly (the
+    highest-throughput pair among bracketing ones) are mixed with weight ``w`` from linear
+    interpolation of their waiting; at low load the mixture's waiting is linear in ``w``. The
+    mixture is then simulated like any policy (no interpolation of throughput: for strongly convex
+    T, time-sharing by a per-pair coin does *not* reach the chord between two policies, because it
+    cuts the long idle runs). Returns ``None`` when no pair brackets the target.
+    """
+    from qcoord.policies import SharedRandomness
+
+    wt = float(np.mean(metrics[target]["mean_waiting"]))
+    pts = [(float(np.mean(metrics[r]["mean_waiting"])), float(np.mean(metrics[r]["throughput"])), r) for r in refs]
+    best = None
+    for w0, t0, r0 in pts:
+        for w1, t1, r1 in pts:
+            if w0 <= wt <= w1 and w1 > w0:
+                wgt = (wt - w0) / (w1 - w0)
+                tt = (1 - wgt) * t0 + wgt * t1
+                if best is None or tt > best[0]:
+                    best = (tt, r0, r1, wgt)
+    if best is None:
+        return None
+    _, r0, r1, wgt = best
+    tag = "sym" if role_symmetric else "asym"
+    return SharedRandomness(
+        [policies[r0], policies[r1]], [1 - wgt, wgt], role_symmetric=role_symmetric, name=f"mix:{target}:{tag}"
     )
 
 

@@ -105,6 +105,8 @@ class StudyResult:
     seed : int
     quick : bool
     seconds : float
+    extra : dict
+        Anything else worth keeping (the study configuration, the t^2 table, ...).
     """
 
     scenario: dict[str, Any]
@@ -117,6 +119,7 @@ class StudyResult:
     seed: int = 0
     quick: bool = False
     seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the content of ``summary.json``)."""
@@ -133,5 +136,6 @@ class StudyResult:
                 "curves": self.curves,
                 "visibility": self.visibility,
                 "delay": self.delay,
+                "extra": self.extra,
             }
         )

@@ -10,6 +10,7 @@ Public surface:
 """
 
 from .compiler import CompiledGame, CompileError, EstimatedCosts, closed_form_costs, compile_game, question_labels
+from .estimate import estimate_costs, pair_cells
 from .policy import POLICY_KINDS, joint_table, to_policy
 from .solver import (
     ClassicalFrontier,
@@ -36,4 +37,6 @@ __all__ = [
     "POLICY_KINDS",
     "to_policy",
     "joint_table",
+    "estimate_costs",
+    "pair_cells",
 ]
