@@ -275,3 +275,19 @@ def test_sampler_cache_and_shapes():
     assert a.shape == (0,) and b.shape == (0,)
     lm = LocalMeasurements.from_strategy(strat)
     assert lm.dims == (2, 2)
+
+
+def test_generator_path_equals_predrawn_uniforms():
+    """With a Generator the kernel draws (u_a, u_b) per round exactly as rng.random((n, 2)) would."""
+    strat = random_strategy(13, 2, 3, 2, 2, 3, 2)
+    rng = np.random.default_rng(0)
+    n = 10_000
+    x, y = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    v = rng.uniform(0, 1, n)
+    g1 = np.random.default_rng(np.random.SeedSequence(99))
+    g2 = np.random.default_rng(np.random.SeedSequence(99))
+    for vis in (0.7, v):
+        a1, b1 = sample(strat, x, y, g1, visibility=vis)
+        a2, b2 = sample(strat, x, y, uniforms=g2.random((n, 2)), visibility=vis)
+        assert np.array_equal(a1, a2) and np.array_equal(b1, b2)
+    assert g1.random() == g2.random()  # both generators advanced by the same amount

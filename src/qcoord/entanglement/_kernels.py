@@ -22,6 +22,7 @@ from numba import njit
 
 __all__ = [
     "sample_kernel",
+    "sample_kernel_rng",
     "sample_reference",
     "pool_kernel",
     "pool_reference",
@@ -30,36 +31,54 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
-def sample_kernel(x, y, ua, ub, v, PA, NA, P, N, out_a, out_b):  # pragma: no cover - compiled
-    n = x.shape[0]
+@njit(cache=True, nogil=True, inline="always")
+def _round(xi, yi, ua, ub, vi, PA, NA, P, N):  # pragma: no cover - compiled
+    """One round: (a, b) by inverse CDF; Alice's step reads only x."""
     na = PA.shape[1]
     nb = P.shape[3]
+    wi = 1.0 - vi
+    acc = 0.0
+    a = na - 1
+    for k in range(na - 1):
+        acc += vi * PA[xi, k] + wi * NA[xi, k]
+        if ua < acc:
+            a = k
+            break
+    pa = vi * PA[xi, a] + wi * NA[xi, a]
+    thr = ub * pa
+    acc = 0.0
+    b = nb - 1
+    for k in range(nb - 1):
+        acc += vi * P[xi, yi, a, k] + wi * N[xi, yi, a, k]
+        if thr < acc:
+            b = k
+            break
+    return a, b
+
+
+@njit(cache=True, nogil=True)
+def sample_kernel(x, y, ua, ub, v, PA, NA, P, N, out_a, out_b):  # pragma: no cover - compiled
+    """Rounds with pre-drawn uniforms ``ua`` (Alice) and ``ub`` (Bob); ``v`` has length 1 or n."""
+    n = x.shape[0]
     scalar_v = v.shape[0] == 1
-    vi = v[0]
     for i in range(n):
-        if not scalar_v:
-            vi = v[i]
-        wi = 1.0 - vi
-        xi = x[i]
-        yi = y[i]
-        u = ua[i]
-        acc = 0.0
-        a = na - 1
-        for k in range(na - 1):
-            acc += vi * PA[xi, k] + wi * NA[xi, k]
-            if u < acc:
-                a = k
-                break
-        pa = vi * PA[xi, a] + wi * NA[xi, a]
-        thr = ub[i] * pa
-        acc = 0.0
-        b = nb - 1
-        for k in range(nb - 1):
-            acc += vi * P[xi, yi, a, k] + wi * N[xi, yi, a, k]
-            if thr < acc:
-                b = k
-                break
+        vi = v[0] if scalar_v else v[i]
+        a, b = _round(x[i], y[i], ua[i], ub[i], vi, PA, NA, P, N)
+        out_a[i] = a
+        out_b[i] = b
+
+
+@njit(cache=True, nogil=True)
+def sample_kernel_rng(rng, x, y, v, PA, NA, P, N, out_a, out_b):  # pragma: no cover - compiled
+    """As :func:`sample_kernel`, drawing ``ua[i], ub[i]`` from ``rng`` in that order per round (the
+    order of ``rng.random((n, 2))``), without materialising the uniforms."""
+    n = x.shape[0]
+    scalar_v = v.shape[0] == 1
+    for i in range(n):
+        vi = v[0] if scalar_v else v[i]
+        ua = rng.random()
+        ub = rng.random()
+        a, b = _round(x[i], y[i], ua, ub, vi, PA, NA, P, N)
         out_a[i] = a
         out_b[i] = b
 

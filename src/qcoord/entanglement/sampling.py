@@ -142,7 +142,10 @@ class Sampler:
                 raise EntanglementError(f"{nm}: questions must lie in range({lim}), got values in [{arr.min()}, {arr.max()}]")
         return xs, ys
 
-    def _uniforms(self, n: int, rng: RngLike | ArrayLike, uniforms: ArrayLike | None) -> tuple[NDArray, NDArray]:
+    def _uniforms(
+        self, n: int, rng: RngLike | ArrayLike, uniforms: ArrayLike | None
+    ) -> tuple[NDArray, NDArray] | np.random.Generator:
+        """Pre-drawn uniforms as two columns, or the Generator to draw them from inside the kernel."""
         if uniforms is None and rng is not None and not isinstance(
             rng, (np.random.Generator, np.random.SeedSequence, int, np.integer)
         ):
@@ -155,9 +158,7 @@ class Sampler:
             if n and not (ua.min() >= 0 and ua.max() < 1 and ub.min() >= 0 and ub.max() < 1):
                 raise EntanglementError("uniforms: must lie in [0, 1)")
             return ua, ub
-        g = as_generator(rng)
-        u = g.random((2, n))
-        return u[0], u[1]
+        return as_generator(rng)
 
     def sample(
         self,
@@ -176,6 +177,9 @@ class Sampler:
             Alice's and Bob's questions per round.
         rng : Generator, SeedSequence, int, or ndarray of shape (n, 2)
             Source of randomness; an array is taken as pre-drawn uniforms (same as ``uniforms=``).
+            A Generator is advanced by exactly ``2 n`` doubles, drawn as ``rng.random((n, 2))``
+            would draw them, so ``sample(.., rng)`` equals ``sample(.., uniforms=rng.random((n, 2)))``
+            for generators in the same state.
         uniforms : ndarray, shape (n, 2), optional
             U[0, 1) numbers: column 0 decides Alice's outcome, column 1 Bob's. Lets a simulator use
             common random numbers; identical uniforms give identical outcomes.
@@ -192,7 +196,7 @@ class Sampler:
         v = np.ascontiguousarray(check_visibility(visibility), dtype=np.float64).ravel()
         if v.shape[0] not in (1, n):
             raise EntanglementError(f"visibility: must be a scalar or have length n = {n}, got {v.shape[0]}")
-        ua, ub = self._uniforms(n, rng, uniforms)
+        src = self._uniforms(n, rng, uniforms)
         na, nb, _, _ = self.shape
         if na > 127 or nb > 127:
             raise EntanglementError(f"outcomes: at most 127 per party are supported, got ({na}, {nb})")
@@ -202,9 +206,13 @@ class Sampler:
             vv = float(v[0])
             PA = vv * self.alice_marginal + (1 - vv) * self.alice_noise
             P = vv * self.joint + (1 - vv) * self.noise
-            _kernels.sample_kernel(xs, ys, ua, ub, np.ones(1), PA, PA, P, P, a, b)
+            NA, N, v = PA, P, np.ones(1)
         else:
-            _kernels.sample_kernel(xs, ys, ua, ub, v, self.alice_marginal, self.alice_noise, self.joint, self.noise, a, b)
+            PA, NA, P, N = self.alice_marginal, self.alice_noise, self.joint, self.noise
+        if isinstance(src, np.random.Generator):
+            _kernels.sample_kernel_rng(src, xs, ys, v, PA, NA, P, N, a, b)
+        else:
+            _kernels.sample_kernel(xs, ys, src[0], src[1], v, PA, NA, P, N, a, b)
         return a, b
 
     # -- object API ---------------------------------------------------------------------------
