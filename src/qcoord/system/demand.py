@@ -74,6 +74,11 @@ def classify(demand: ArrayLike, edges: Sequence[float]) -> NDArray[np.int64]:
     s = np.asarray(demand, dtype=np.float64)
     if e.size == 0:
         return np.zeros(s.shape, dtype=np.int64)
+    if e.size <= 4:  # a few comparisons beat a binary search per element
+        out = (s > e[0]).astype(np.int64)
+        for edge in e[1:]:
+            out += s > edge
+        return out
     return np.searchsorted(e, s, side="left").astype(np.int64)
 
 

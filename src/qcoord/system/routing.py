@@ -27,7 +27,7 @@ def _decisions(decision: ArrayLike, n: int) -> NDArray[np.int8]:
     dec = np.asarray(decision)
     if dec.shape != (n, 2):
         raise RoutingError(f"decision: must have shape ({n}, 2), got {dec.shape}")
-    if not np.isin(dec, (KEEP, FORWARD)).all():
+    if dec.size and not (dec.min() >= KEEP and dec.max() <= FORWARD and np.array_equal(dec, dec.astype(np.int8))):
         raise RoutingError("decision: entries must be KEEP (0) or FORWARD (1)")
     return dec.astype(np.int8)
 
@@ -90,11 +90,11 @@ def check_routing(routing: Routing, inputs: PairInputs) -> None:
             raise RoutingError(f"routing.{name}: must have shape ({n}, 2), got {np.shape(arr)}")
     dest = np.asarray(routing.dest)
     dec = np.asarray(routing.decision)
-    if not np.isin(dest, (0, 1)).all():
+    if n and not (dest.min() >= 0 and dest.max() <= 1 and np.all(dest == dest.astype(np.int8))):
         raise RoutingError("routing.dest: servers must be 0 or 1")
-    if not np.isin(dec, (KEEP, FORWARD)).all():
+    if n and not (dec.min() >= KEEP and dec.max() <= FORWARD and np.all(dec == dec.astype(np.int8))):
         raise RoutingError("routing.decision: entries must be KEEP (0) or FORWARD (1)")
-    if np.any((dest != np.arange(2)[None, :]) != (dec == FORWARD)):
+    if np.any((dest != np.arange(2, dtype=dest.dtype)[None, :]) != (dec == FORWARD)):
         raise RoutingError("routing.decision: must be FORWARD exactly where dest differs from the arrival server")
     rel = np.asarray(routing.release, dtype=np.float64)
     if not np.all(np.isfinite(rel)):

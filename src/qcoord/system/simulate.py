@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import run_queue
+from ._kernels import run_two_servers
 from .baseline import Baseline, baseline_from_spec
 from .interface import FORWARD, KEEP, PairInputs, Policy, Routing, RoutingError, ScenarioError
 from .result import METRICS, SimulationResult
@@ -83,28 +83,11 @@ class ServerRun:
 
 def run_servers(inputs: PairInputs, routing: Routing, discipline: str) -> ServerRun:
     """Run both servers' queues exactly for one routing (see the module notes for the job order)."""
-    dest = np.asarray(routing.dest).ravel()
-    release = np.asarray(routing.release, dtype=np.float64).ravel()
-    dec = np.asarray(routing.decision).ravel()
-    size = np.asarray(inputs.demand, dtype=np.float64).ravel()
-    completion = np.empty(release.shape[0], dtype=np.float64)
-    gs: list[NDArray[np.float64]] = []
-    ge: list[NDArray[np.float64]] = []
-    last: list[float] = []
-    for k in (0, 1):
-        at_k = dest == k
-        kept = np.flatnonzero(at_k & (dec == KEEP))
-        fwd = np.flatnonzero(at_k & (dec == FORWARD))
-        idx = np.concatenate((kept, fwd)) if fwd.size else kept
-        rel = release[idx]
-        if rel.size > 1 and np.any(rel[1:] < rel[:-1]):
-            idx = idx[np.argsort(rel, kind="stable")]
-            rel = release[idx]
-        comp, g0, g1, t_end = run_queue(rel, size[idx], discipline)
-        completion[idx] = comp
-        gs.append(g0)
-        ge.append(g1)
-        last.append(t_end)
+    dest = np.ascontiguousarray(routing.dest, dtype=np.int8).ravel()
+    release = np.ascontiguousarray(routing.release, dtype=np.float64).ravel()
+    dec = np.ascontiguousarray(routing.decision, dtype=np.int8).ravel()
+    size = np.ascontiguousarray(inputs.demand, dtype=np.float64).ravel()
+    completion, gs, ge, last = run_two_servers(dest, dec, release, size, discipline)
     return ServerRun(completion.reshape(-1, 2), (gs[0], gs[1]), (ge[0], ge[1]), (last[0], last[1]))
 
 
