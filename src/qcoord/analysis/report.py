@@ -103,7 +103,10 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
     lines += ["## Strategy classes", ""] + _table_md(study.table) + [""]
     lines += ["## Claims", ""]
     for c in study.claims:
-        mark = {True: "HELD", False: "DID NOT HOLD", None: "not evaluated"}[c.held]
+        if c.key.startswith("scope"):
+            mark = {True: "Scope: entanglement wins here", False: "Scope: entanglement LOSES here", None: "not evaluated"}[c.held]
+        else:
+            mark = {True: "HELD", False: "DID NOT HOLD", None: "not evaluated"}[c.held]
         lines += [f"### {c.title}", "", f"**{mark}.** {c.figure}", ""]
     lines += [
         "## Files",

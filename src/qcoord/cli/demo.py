@@ -1,1 +1,167 @@
-"""qcoord CLI: demo commands (being written)."""
+"""``qcoord demo`` and ``qcoord run SCENARIO.toml``: the whole study on one scenario.
+
+Both run :func:`qcoord.analysis.run_study` (every strategy class on common random numbers, the
+seven claims with their controls, the scope checks), print a table (strategy class, split
+probability, mean waiting ± CI, throughput ± CI, gain over the best local strategy at equal
+waiting) and the claims, and write the report folder (figures, ``summary.json``, ``report.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._app import app
+
+__all__ = ["demo", "run", "load_scenario_file", "DEFAULT_SCENARIO"]
+
+#: Resource name of the built-in default scenario.
+DEFAULT_SCENARIO = "default_scenario.toml"
+
+
+class CLIError(ValueError):
+    """A user-facing error of the demo commands (exit code 2)."""
+
+
+def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
+    """Load a scenario TOML (``[scenario]`` table or flat fields) and its optional ``[study]`` table.
+
+    ``path=None`` loads the built-in default scenario.
+    """
+    from qcoord.system import Scenario
+
+    if path is None:
+        ref = resources.files("qcoord").joinpath("data", DEFAULT_SCENARIO)
+        with resources.as_file(ref) as p:
+            return load_scenario_file(Path(p))
+    p = Path(path)
+    if not p.is_file():
+        raise CLIError(f"scenario: file not found: {p}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise CLIError(f"scenario: {p} is not valid TOML ({exc})") from None
+    study = data.get("study", {}) if isinstance(data.get("study", {}), dict) else {}
+    body = data.get("scenario", {k: v for k, v in data.items() if k != "study"})
+    allowed_study = {"lam"}
+    unknown = sorted(set(study) - allowed_study)
+    if unknown:
+        raise CLIError(f"study.{unknown[0]}: unknown study field; allowed: {sorted(allowed_study)}")
+    return Scenario.from_dict(body), study
+
+
+def _fmt(x: Any, nd: int = 4) -> str:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if f != f else f"{f:.{nd}g}"
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> Table:
+    t = Table(title=title, show_lines=False)
+    for col in ("strategy class", "p (split)", "mean waiting ± CI", "throughput ± CI", "gain vs best local at equal W (95% CI)"):
+        t.add_column(col, justify="left" if col == "strategy class" else "right")
+    for r in rows:
+        g = r.get("gain_equal_waiting")
+        gtxt = f"{_fmt(g, 3)} [{_fmt(r.get('gain_ci_low'), 3)}, {_fmt(r.get('gain_ci_high'), 3)}]"
+        if r["class"] in ("local", "local_asym", "shared"):
+            gtxt = f"[dim]{gtxt}[/dim]"
+        t.add_row(
+            r["class"],
+            _fmt(r.get("split_prob"), 3),
+            f"{_fmt(r.get('mean_waiting'))} ± {_fmt(r.get('mean_waiting_hw'), 2)}",
+            f"{_fmt(r.get('throughput'), 6)} ± {_fmt(r.get('throughput_hw'), 2)}",
+            gtxt,
+        )
+    return t
+
+
+def _run(scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed: int | None) -> None:
+    from qcoord.analysis import QUICK, FULL, run_study, write_report
+    import dataclasses
+
+    err = Console(stderr=True)
+    try:
+        scenario, study = load_scenario_file(scenario_path)
+        cfg = QUICK if quick else FULL
+        if "lam" in study:
+            lam = study["lam"]
+            if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam >= 0:
+                raise CLIError(f"study.lam: must be a number >= 0, got {lam!r}")
+            cfg = dataclasses.replace(cfg, lam=float(lam), lams=tuple(sorted(set(cfg.lams) | {float(lam)})))
+        if not quick:
+            cfg = dataclasses.replace(cfg, n_pairs=int(scenario.n_pairs), warmup=int(scenario.warmup), replications=int(scenario.replications))
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=err, transient=True, disable=as_json and not err.is_terminal,
+        ) as prog:
+            tasks: dict[str, Any] = {}
+
+            def hook(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = prog.add_task(stage, total=max(total, 1))
+                prog.update(tasks[stage], completed=done, total=max(total, 1))
+
+            result = run_study(scenario, cfg, quick=quick, seed=seed, progress=hook)
+        paths = write_report(out, result)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(code=2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        return
+    con = Console()
+    sc = result.scenario
+    con.print(
+        f"[bold]qcoord[/bold] scenario: utilisation {sc.get('arrival_rate')}, d = {sc.get('handoff_delay')}, "
+        f"D = {sc.get('message_latency')}, {sc.get('discipline')}, T = {sc.get('baseline')}; "
+        f"{result.extra['config']['replications']} x {result.extra['config']['n_pairs']} pairs, seed {result.seed}"
+    )
+    s = result.solution
+    con.print(
+        f"pair game (lam = {s.get('lam')}): classical {_fmt(s.get('classical_value'), 6)} "
+        f"(threshold rule: {s.get('is_threshold')}), entangled {_fmt(s.get('quantum_value'), 6)}, "
+        f"NPA-2 {_fmt(s.get('npa_value'), 6)}, no-signalling {_fmt(s.get('nonsignaling_value'), 6)}"
+    )
+    con.print(_table(result.table, f"Strategy classes (T = {sc.get('baseline')})"))
+    for c in result.claims:
+        if c.key.startswith("scope"):
+            mark = {True: "[green]entanglement wins[/green]", False: "[yellow]entanglement loses[/yellow]", None: "n/a"}[c.held]
+        else:
+            mark = {True: "[green]held[/green]", False: "[red]did not hold[/red]", None: "n/a"}[c.held]
+        con.print(f"{mark}  {c.title}", highlight=False)
+    con.print(f"report: {paths['report.md'].parent} ({result.seconds:.1f} s)")
+
+
+@app.command()
+def demo(
+    quick: bool = typer.Option(False, "--quick", help="Reduced run (CI): fewer pairs, replications and grid points."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout instead of tables."),
+    out: Path = typer.Option(Path("qcoord-report"), "--out", help="Report folder (created)."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario TOML instead of the built-in default."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+) -> None:
+    """Run the whole study on the built-in default scenario (R1, utilisation 0.1, D = 0.5, T = setup(2))."""
+    _run(scenario, out, quick, as_json, seed)
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="Scenario TOML ([scenario] table, optional [study] lam)."),
+    quick: bool = typer.Option(False, "--quick", help="Reduced run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    out: Path = typer.Option(Path("qcoord-report"), "--out", help="Report folder (created)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+) -> None:
+    """Run the whole study on a scenario file."""
+    _run(scenario, out, quick, as_json, seed)
