@@ -23,6 +23,8 @@ from . import library
 from .library import GAMES, chsh, chsh_d, get_game, magic_square, odd_cycle, random_game
 from .seesaw import QuantumResult, quantum_lower_bound
 from .npa import NPAResult, SolverError, npa_upper_bound
+from .xor import NotXORGameError, XORResult, is_xor_game, xor_quantum_value
+from .noise import NoAdvantageError, critical_visibility, noisy_value
 
 __all__ = [
     "Game",
@@ -55,4 +57,11 @@ __all__ = [
     "npa_upper_bound",
     "NPAResult",
     "SolverError",
+    "xor_quantum_value",
+    "XORResult",
+    "NotXORGameError",
+    "is_xor_game",
+    "noisy_value",
+    "critical_visibility",
+    "NoAdvantageError",
 ]
