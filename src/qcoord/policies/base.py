@@ -127,12 +127,17 @@ class PairPolicy:
         """Delay before any customer of the pair is released (e.g. waiting for a message)."""
         return 0.0
 
-    def _offsets(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> NDArray[np.float64]:
-        extra = np.broadcast_to(np.asarray(self._extra_latency(ctx, state), dtype=np.float64), (ctx.n,))
-        off = np.empty((ctx.n, 2, 2))
-        off[:, :, KEEP] = extra[:, None]
-        off[:, :, FORWARD] = extra[:, None] + ctx.handoff_delay
-        return off
+    def _offsets(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Release offsets ``(keep, forward)``, each broadcastable to (n, 2).
+
+        ``keep[n, j]``: time after ``arrival[n]`` at which customer ``j`` joins server ``j`` if kept;
+        ``forward[n, j]``: at which it joins server ``1 - j`` if forwarded. Default: ``extra`` and
+        ``extra + d`` with ``extra`` = :meth:`_extra_latency` (0 for local rules and the oracle).
+        """
+        extra = np.asarray(self._extra_latency(ctx, state), dtype=np.float64)
+        if extra.ndim == 1:
+            extra = extra[:, None]
+        return extra, extra + ctx.handoff_delay
 
     def _info(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
         return {}
@@ -181,21 +186,24 @@ class PairPolicy:
                     lev[:, 0] = l0
                     lev[:, 1] = l1
                     table[:, :, l0, l1] = self._decide(inputs, ctx, state, lev)
-            dec, level = backlog_pass(inputs.arrival, inputs.demand, table, offset, ctx.thresholds)
+            keep, fwd = offset
+            off3 = np.empty((ctx.n, 2, 2))
+            off3[:, :, KEEP] = keep
+            off3[:, :, FORWARD] = fwd
+            dec, level = backlog_pass(inputs.arrival, inputs.demand, table, off3, ctx.thresholds)
         else:
             level = np.zeros((ctx.n, 2), dtype=np.int64)
             dec = np.asarray(self._decide(inputs, ctx, state, level), dtype=np.int8)
         return self._assemble(inputs, ctx, state, dec, offset, level)
 
     def _assemble(self, inputs, ctx, state, dec, offset, level) -> PolicyRouting:
-        n = ctx.n
-        j = np.arange(2)[None, :]
-        dest = np.where(dec == KEEP, j, 1 - j).astype(np.int8)
-        off = np.take_along_axis(offset, dec.astype(np.int64)[:, :, None], axis=2)[:, :, 0]
-        release = np.asarray(inputs.arrival, dtype=np.float64)[:, None] + off
+        dec = np.ascontiguousarray(dec, dtype=np.int8)
+        dest = (np.arange(2, dtype=np.int8)[None, :] ^ dec).astype(np.int8)
+        keep, fwd = offset
+        release = np.asarray(inputs.arrival, dtype=np.float64)[:, None] + np.where(dec == KEEP, keep, fwd)
         info = {"policy": self.describe()}
         info.update(self._info(ctx, state))
-        return PolicyRouting(dest=dest, release=release, decision=dec.astype(np.int8), level=level, info=info)
+        return PolicyRouting(dest=dest, release=release, decision=dec, level=level, info=info)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -205,9 +213,11 @@ def _validate_decisions(out: Any, size: int, who: str) -> NDArray[np.int8]:
     arr = np.asarray(out)
     if arr.shape != (size,):
         raise PolicyError(f"{who}: a rule must return one decision per pair, shape ({size},), got {arr.shape}")
-    if size and not np.isin(arr, (KEEP, FORWARD)).all():
-        raise PolicyError(f"{who}: decisions must be 0 (KEEP) or 1 (FORWARD)")
-    return arr.astype(np.int8)
+    if size:
+        ok = arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and bool(np.all(arr == np.round(arr))))
+        if not ok or arr.min() < KEEP or arr.max() > FORWARD:
+            raise PolicyError(f"{who}: decisions must be 0 (KEEP) or 1 (FORWARD)")
+    return arr.astype(np.int8, copy=False)
 
 
 class LocalPolicy(PairPolicy):

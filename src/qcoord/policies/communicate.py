@@ -194,14 +194,11 @@ class HoldForMessage(PairPolicy):
         dec[rows, 1 - ctx.role] = np.where(fwd, FORWARD, KEEP)
         return dec
 
-    def _offsets(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> NDArray[np.float64]:
-        off = super()._offsets(inputs, ctx, state)  # [0, d] everywhere
-        held = ~state["receiver_short"]
-        rows = np.flatnonzero(held)
-        recv = 1 - ctx.role[rows]
-        off[rows, recv, KEEP] = state["D"]
-        off[rows, recv, FORWARD] = state["D"] + ctx.handoff_delay
-        return off
+    def _offsets(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        keep = np.zeros((ctx.n, 2))
+        rows = np.flatnonzero(~state["receiver_short"])  # held until the message arrives
+        keep[rows, 1 - ctx.role[rows]] = state["D"]
+        return keep, keep + ctx.handoff_delay
 
     def _info(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
         return {"held": int((~state["receiver_short"]).sum()), "message_latency": state["D"]}
