@@ -48,6 +48,38 @@ def test_deterministic_generation_matches_reference(seed, capacity, cutoff, cons
     assert [s.generated, s.consumed, s.discarded_cutoff, s.dropped_capacity, s.fallbacks, s.left_in_memory] == list(ref_stats)
 
 
+@settings(max_examples=20)
+@given(seed=st.integers(0, 10_000), capacity=st.integers(1, 4), consume=st.sampled_from(["oldest", "freshest"]),
+       period=st.sampled_from([0.25, 0.1, 0.3]))
+def test_evict_fast_forward_matches_reference_on_sparse_requests(seed, capacity, consume, period):
+    """Sparse requests (many generations between them) exercise the eviction fast-forward."""
+    rng = np.random.default_rng(seed)
+    t = np.sort(np.concatenate([rng.uniform(0, 400, 25), period * rng.integers(1, 1600, 5), [t0 := rng.uniform(0, 400)] * 2]))
+    pool = EntanglementPool(attempt_period=period, capacity=capacity, consume=consume, when_full="evict_oldest")
+    d = pool.schedule(t, rng)
+    gens = period * np.arange(1, int(t[-1] / period) + 3)
+    ref_gen, ref_id, ref_stats = _kernels.pool_reference(gens, t, capacity, None, consume == "freshest", True)
+    assert np.array_equal(d.pair_id, ref_id)
+    ok = ref_id >= 0
+    assert np.allclose(d.age[ok], t[ok] - ref_gen[ok])
+    s = d.stats
+    assert [s.generated, s.consumed, s.discarded_cutoff, s.dropped_capacity, s.fallbacks, s.left_in_memory] == list(ref_stats)
+
+
+@pytest.mark.parametrize("consume,shape", [("freshest", 1), ("oldest", 2)])
+def test_evict_fast_forward_poisson_ages(consume, shape):
+    """Rate 50, requests every 1, capacity 2 with eviction: a request finds the two newest pairs;
+    the freshest has age Exp(50), the older of the two Gamma(2, 1/50)."""
+    r, n = 50.0, 20_000
+    t = np.arange(1, n + 1, dtype=float)
+    d = EntanglementPool(rate=r, capacity=2, consume=consume, when_full="evict_oldest").schedule(t, 8)
+    assert not d.fallback.any()
+    assert stats.kstest(d.age, "gamma", args=(shape, 0, 1 / r)).pvalue > 1e-3
+    assert abs(d.stats.generated / t[-1] / r - 1) < 0.01
+    s = d.stats
+    assert s.generated == s.consumed + s.dropped_capacity + s.left_in_memory
+
+
 # -- closed forms for Poisson generation -------------------------------------------------------
 
 

@@ -159,6 +159,51 @@ def _count_generations(rng, t0, t1, mode, rate, period, q):  # pragma: no cover 
 
 
 @njit(cache=True)
+def _last_generations(rng, t0, t1, mode, rate, period, q, C, buf):  # pragma: no cover - compiled
+    """Count the generations in (t0, t1] and fill ``buf[:k]`` with the last ``k = min(count, C)``
+    of their times, ascending. Returns ``(count, k)``.
+
+    Exact in law without drawing every generation: a Poisson process read backwards from ``t1`` is
+    again a Poisson process (exponential gaps), and the attempts read backwards are again Bernoulli
+    trials (geometric gaps); the generations before the C-th last are only counted.
+    """
+    k = 0
+    if mode == 0:
+        s = t1
+        while k < C:
+            s -= rng.standard_exponential() / rate
+            if s <= t0:
+                break
+            buf[k] = s
+            k += 1
+        total = k
+        if k == C:
+            total = C + rng.poisson(rate * (buf[C - 1] - t0))
+    else:
+        K0 = _grid_index(t0, period)
+        j = _grid_index(t1, period)
+        while k < C:
+            if q < 1.0:
+                j -= rng.geometric(q) - 1.0
+            if j <= K0:
+                break
+            buf[k] = j * period
+            k += 1
+            j -= 1.0
+        total = k
+        if k == C:
+            rest = int(j - K0)
+            if rest > 0:
+                total += rest if q >= 1.0 else rng.binomial(rest, q)
+    # ascending order
+    for i in range(k // 2):
+        tmp = buf[i]
+        buf[i] = buf[k - 1 - i]
+        buf[k - 1 - i] = tmp
+    return total, k
+
+
+@njit(cache=True)
 def pool_kernel(
     rng, req, mode, rate, period, q, capacity, cutoff, freshest, evict_oldest, n_initial,
     out_gen, out_id, stats,
@@ -173,6 +218,7 @@ def pool_kernel(
     n = req.shape[0]
     mem_t = np.empty(capacity, dtype=np.float64)
     mem_id = np.empty(capacity, dtype=np.int64)
+    buf = np.empty(capacity, dtype=np.float64)
     head = 0  # index of the oldest stored pair in the ring
     size = 0
     next_id = 0
@@ -216,13 +262,32 @@ def pool_kernel(
                     generated += 1
                     t_gen = _next_generation(rng, t_gen, mode, rate, period, q)
                 elif evict_oldest:
-                    mem_t[head] = t_gen  # overwrite the oldest; it becomes the newest
-                    mem_id[head] = next_id
-                    head = (head + 1) % capacity
-                    dropped += 1
-                    next_id += 1
-                    generated += 1
-                    t_gen = _next_generation(rng, t_gen, mode, rate, period, q)
+                    expected = (rate if mode == 0 else q / period) * (t - t_gen)
+                    if use_cutoff or expected <= 4.0 * capacity:
+                        mem_t[head] = t_gen  # overwrite the oldest; it becomes the newest
+                        mem_id[head] = next_id
+                        head = (head + 1) % capacity
+                        dropped += 1
+                        next_id += 1
+                        generated += 1
+                        t_gen = _next_generation(rng, t_gen, mode, rate, period, q)
+                    else:
+                        # fast-forward to the request: of the generations at t_gen and in (t_gen, t],
+                        # only the newest `capacity` stay; each generation evicts the oldest pair.
+                        m, k = _last_generations(rng, t_gen, t, mode, rate, period, q, capacity, buf)
+                        total = 1 + m
+                        keep = total if total < capacity else capacity
+                        first_id = next_id + total - keep
+                        for j in range(keep):
+                            # the kept ones are the last `keep` of [t_gen, buf[0], ..., buf[k-1]]
+                            src = k - keep + j
+                            mem_t[head] = t_gen if src < 0 else buf[src]
+                            mem_id[head] = first_id + j
+                            head = (head + 1) % capacity
+                        dropped += total
+                        generated += total
+                        next_id += total
+                        t_gen = _next_generation(rng, t, mode, rate, period, q)
                 else:
                     # memory full, new pairs are dropped until a slot opens (expiry) or the request:
                     # count them in one draw and restart the memoryless generation clock there.

@@ -21,9 +21,12 @@ Model
 
 Every pair is used at most once; requests at the same instant consume different pairs. Requests are
 processed in time order (unsorted input is sorted internally and results are returned in input order).
-The simulation is event-driven in a numba kernel; while a ``drop_new`` memory is full, the dropped
-generations until the next request or expiry are counted in one draw (Poisson or binomial), so the cost
-is O(requests + stored pairs), not O(generated pairs).
+The simulation is event-driven in a numba kernel. Two fast-forwards keep the cost independent of the
+number of generated pairs: while a ``drop_new`` memory is full, the dropped generations until the next
+request or expiry are counted in one Poisson (or binomial) draw; an ``evict_oldest`` memory without
+cutoff jumps to the next request, drawing only the newest ``capacity`` generation times (the process
+read backwards from the request) and counting the rest. Only ``evict_oldest`` *with* a cutoff is
+simulated generation by generation (cost O(rate x horizon)).
 """
 
 from __future__ import annotations

@@ -60,11 +60,6 @@ _BELL = {
 }
 
 
-def _readonly(a: NDArray) -> NDArray:
-    a.setflags(write=False)
-    return a
-
-
 def bell_state(kind: str = "phi+") -> NDArray[np.complex128]:
     """One of the four Bell states as a vector of length 4.
 
