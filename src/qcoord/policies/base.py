@@ -192,7 +192,7 @@ class PairPolicy:
             off3[:, :, FORWARD] = fwd
             dec, level = backlog_pass(inputs.arrival, inputs.demand, table, off3, ctx.thresholds)
         else:
-            level = np.zeros((ctx.n, 2), dtype=np.int64)
+            level = np.broadcast_to(np.zeros(1, dtype=np.int64), (ctx.n, 2))  # not observed: a read-only zero view
             dec = np.asarray(self._decide(inputs, ctx, state, level), dtype=np.int8)
         return self._assemble(inputs, ctx, state, dec, offset, level)
 
@@ -200,7 +200,9 @@ class PairPolicy:
         dec = np.ascontiguousarray(dec, dtype=np.int8)
         dest = (np.arange(2, dtype=np.int8)[None, :] ^ dec).astype(np.int8)
         keep, fwd = offset
-        release = np.asarray(inputs.arrival, dtype=np.float64)[:, None] + np.where(dec == KEEP, keep, fwd)
+        release = dec * (fwd - keep)  # float (n, 2)
+        release += keep
+        release += np.asarray(inputs.arrival, dtype=np.float64)[:, None]
         info = {"policy": self.describe()}
         info.update(self._info(ctx, state))
         return PolicyRouting(dest=dest, release=release, decision=dec, level=level, info=info)
