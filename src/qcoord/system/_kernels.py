@@ -120,32 +120,47 @@ def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
     heap = np.empty(m, dtype=np.int64)
     n = 0
     if code == 0:  # preemptive srpt
+        # ``cur`` is in service (least (remaining, rank) of all present jobs); the heap holds the
+        # waiting ones keyed by their remaining work, which does not change while they wait.
         rem = size.copy()
+        cur = -1
         for i in range(m):
             r = release[i]
-            while n > 0:
-                j = heap[0]
-                if t + rem[j] <= r:
-                    t = t + rem[j]
-                    comp[j] = t
-                    rem[j] = 0.0
-                    n = _pop(heap, n, rem)
+            while cur >= 0:
+                if t + rem[cur] <= r:
+                    t = t + rem[cur]
+                    comp[cur] = t
+                    rem[cur] = 0.0
+                    if n > 0:
+                        cur = heap[0]
+                        n = _pop(heap, n, rem)
+                    else:
+                        cur = -1
                 else:
-                    rem[j] -= r - t
+                    rem[cur] -= r - t
                     t = r
                     break
-            if n == 0 and t < r:
-                gap_start[ng] = t
-                gap_end[ng] = r
-                ng += 1
+            if cur < 0:
+                if t < r:
+                    gap_start[ng] = t
+                    gap_end[ng] = r
+                    ng += 1
+                cur = i
+            elif _less(rem, i, cur):
+                n = _push(heap, n, rem, cur)
+                cur = i
+            else:
+                n = _push(heap, n, rem, i)
             t = r
-            n = _push(heap, n, rem, i)
-        while n > 0:
-            j = heap[0]
-            t = t + rem[j]
-            comp[j] = t
-            rem[j] = 0.0
-            n = _pop(heap, n, rem)
+        while cur >= 0:
+            t = t + rem[cur]
+            comp[cur] = t
+            rem[cur] = 0.0
+            if n > 0:
+                cur = heap[0]
+                n = _pop(heap, n, rem)
+            else:
+                cur = -1
         return comp, gap_start[:ng], gap_end[:ng], t
     # non-preemptive sjf
     for i in range(m):
@@ -173,25 +188,10 @@ def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyped-def]
-    """Merge the KEEP and FORWARD customers of one server by (release, KEEP first, flat index).
-
-    Returns ``(order, ok)``; ``ok`` is False when a subsequence is not sorted by release (holds),
-    in which case the caller sorts instead.
-    """
-    m = dest.shape[0]
-    kept = np.empty(m, dtype=np.int64)
-    fwd = np.empty(m, dtype=np.int64)
-    nk = 0
-    nf = 0
-    for f in range(m):
-        if dest[f] == server:
-            if decision[f] == 0:
-                kept[nk] = f
-                nk += 1
-            else:
-                fwd[nf] = f
-                nf += 1
+def _merge_sorted(kept, fwd, release):  # type: ignore[no-untyped-def]
+    """Merge two index lists sorted by release (ties: ``kept`` first); ``ok`` False if unsorted."""
+    nk = kept.shape[0]
+    nf = fwd.shape[0]
     for a in range(1, nk):
         if release[kept[a]] < release[kept[a - 1]]:
             return kept[:0], False
@@ -222,6 +222,45 @@ def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyp
 
 
 @njit(cache=True)
+def _split_jobs(dest, decision):  # type: ignore[no-untyped-def]
+    """Flat indices of (server 0 KEEP, server 0 FORWARD, server 1 KEEP, server 1 FORWARD) customers."""
+    m = dest.shape[0]
+    counts = np.zeros(4, dtype=np.int64)
+    for f in range(m):
+        counts[2 * dest[f] + decision[f]] += 1
+    k0 = np.empty(counts[0], dtype=np.int64)
+    f0 = np.empty(counts[1], dtype=np.int64)
+    k1 = np.empty(counts[2], dtype=np.int64)
+    f1 = np.empty(counts[3], dtype=np.int64)
+    fill = np.zeros(4, dtype=np.int64)
+    for f in range(m):
+        g = 2 * dest[f] + decision[f]
+        if g == 0:
+            k0[fill[0]] = f
+        elif g == 1:
+            f0[fill[1]] = f
+        elif g == 2:
+            k1[fill[2]] = f
+        else:
+            f1[fill[3]] = f
+        fill[g] += 1
+    return k0, f0, k1, f1
+
+
+@njit(cache=True)
+def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyped-def]
+    """Merge the KEEP and FORWARD customers of one server by (release, KEEP first, flat index).
+
+    Returns ``(order, ok)``; ``ok`` is False when a subsequence is not sorted by release (holds),
+    in which case the caller sorts instead.
+    """
+    k0, f0, k1, f1 = _split_jobs(dest, decision)
+    if server == 0:
+        return _merge_sorted(k0, f0, release)
+    return _merge_sorted(k1, f1, release)
+
+
+@njit(cache=True)
 def _run_two_servers(dest, decision, release, size, code):  # type: ignore[no-untyped-def]
     m = dest.shape[0]
     comp = np.empty(m, dtype=np.float64)
@@ -229,8 +268,12 @@ def _run_two_servers(dest, decision, release, size, code):  # type: ignore[no-un
     gs0, ge0, gs1, ge1 = empty, empty, empty, empty
     last0 = 0.0
     last1 = 0.0
+    k0, f0, k1, f1 = _split_jobs(dest, decision)
     for server in range(2):
-        order, ok = _server_job_order(dest, decision, release, server)
+        if server == 0:
+            order, ok = _merge_sorted(k0, f0, release)
+        else:
+            order, ok = _merge_sorted(k1, f1, release)
         if not ok:
             return comp, gs0, ge0, last0, gs1, ge1, last1, False
         k = order.shape[0]
