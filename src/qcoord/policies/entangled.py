@@ -153,15 +153,21 @@ class Entangled(LocalPolicy):
     def _resource(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> SequentialPairs:
         U = np.ascontiguousarray(inputs.uniforms[:, list(SAMPLING_COLUMNS)], dtype=np.float64)
         vis = state["visibility"]
+        constant = ctx.n > 0 and bool(np.all(vis == vis[0]))
+        v0 = float(vis[0]) if constant else 1.0
         strat = sampler(self.strategy)  # precomputed sampling tables (cached per strategy)
 
+        def v(idx: NDArray[np.int64]) -> float | NDArray[np.float64]:
+            return v0 if constant else vis[idx]
+
         def first(idx: NDArray[np.int64], x: NDArray[np.int64]) -> NDArray[np.int8]:
-            a, _ = strat.sample(x, np.zeros_like(x), uniforms=U[idx], visibility=vis[idx])
+            # A's outcome depends on x and its own uniform only (sequential sampling); y is a placeholder
+            a, _ = strat.sample(x, np.zeros_like(x), uniforms=U[idx], visibility=v(idx))
             return np.asarray(a, dtype=np.int8)
 
         def second(idx, x, a, y):
-            a2, b = strat.sample(x, y, uniforms=U[idx], visibility=vis[idx])
-            if not np.array_equal(np.asarray(a2, dtype=np.int64), a):
+            a2, b = strat.sample(x, y, uniforms=U[idx], visibility=v(idx))
+            if not np.array_equal(a2, a):
                 raise PolicyError(
                     "strategy: qcoord.entanglement.sample is not sequential (A's outcome changed with B's question)"
                 )
