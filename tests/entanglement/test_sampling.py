@@ -246,6 +246,10 @@ def test_bad_inputs():
     strat = _chsh_strategy()
     with pytest.raises(EntanglementError, match="^x: questions must lie in range\\(2\\)"):
         sample(strat, [0, 2], [0, 0], 1)
+    with pytest.raises(EntanglementError, match="^x: questions must be integers"):
+        sample(strat, [0.5, 1.0], [0, 0], 1)
+    with pytest.raises(EntanglementError, match="^y: questions must lie in range"):
+        sample(strat, [0], np.array([-1], dtype=np.int8), 1)
     with pytest.raises(EntanglementError, match="^x, y: must have the same length"):
         sample(strat, [0, 1], [0], 1)
     with pytest.raises(EntanglementError, match="^visibility: must lie in \\[0, 1\\]"):
@@ -272,6 +276,11 @@ def test_sampler_cache_and_shapes():
     assert np.allclose(s.behaviour(1.0), strat.behaviour())
     assert np.allclose(s.behaviour(0.3), strat.with_visibility(0.3).behaviour())
     a, b = sample(strat, np.zeros(0, int), np.zeros(0, int), 1)
+    # small integer dtypes give the same outcomes as int64
+    x = np.array([0, 1, 1, 0], dtype=np.int8)
+    r8 = sample(strat, x, x.astype(np.uint8), 4)
+    r64 = sample(strat, x.astype(np.int64), x.astype(np.int64), 4)
+    assert np.array_equal(r8[0], r64[0]) and np.array_equal(r8[1], r64[1])
     assert a.shape == (0,) and b.shape == (0,)
     lm = LocalMeasurements.from_strategy(strat)
     assert lm.dims == (2, 2)

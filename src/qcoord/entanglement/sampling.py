@@ -70,6 +70,23 @@ def seed_record(rng: RngLike) -> dict[str, Any]:
     return {"entropy": None, "spawn_key": ()}
 
 
+def _as_questions(q: ArrayLike, name: str) -> NDArray[np.integer]:
+    """A contiguous 1-D integer array; integer input is used as it is (no int64 copy of int8 data)."""
+    try:
+        arr = np.asarray(q)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - numpy accepts almost anything
+        raise EntanglementError(f"{name}: questions must be integers ({exc})") from None
+    if arr.dtype.kind not in "iu":
+        try:
+            f = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise EntanglementError(f"{name}: questions must be integers, got dtype {arr.dtype}") from None
+        if f.size and not np.all(f == np.floor(f)):
+            raise EntanglementError(f"{name}: questions must be integers")
+        arr = f.astype(np.int64)
+    return np.ascontiguousarray(arr).ravel()
+
+
 def _ro(a: NDArray) -> NDArray:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
@@ -133,8 +150,8 @@ class Sampler:
     # -- vectorised ---------------------------------------------------------------------------
     def _questions(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         na, nb, nx, ny = self.shape
-        xs = np.ascontiguousarray(np.asarray(x), dtype=np.int64).ravel()
-        ys = np.ascontiguousarray(np.asarray(y), dtype=np.int64).ravel()
+        xs = _as_questions(x, "x")
+        ys = _as_questions(y, "y")
         if xs.shape != ys.shape:
             raise EntanglementError(f"x, y: must have the same length, got {xs.shape[0]} and {ys.shape[0]}")
         for nm, arr, lim in (("x", xs, nx), ("y", ys, ny)):
