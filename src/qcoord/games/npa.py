@@ -235,7 +235,7 @@ class NPAResult:
         return float(self.value)
 
 
-def _build(game: Game, level: Level) -> tuple[Any, Any, Any, int, int, str]:
+def _build(game: Game, level: Level, identify_adjoints: bool = True) -> tuple[Any, Any, Any, int, int, str]:
     import cvxpy as cp
 
     na, nb, nx, ny = game.shape
@@ -252,7 +252,7 @@ def _build(game: Game, level: Level) -> tuple[Any, Any, Any, int, int, str]:
 
     def moment(word: Word) -> int:
         adj = (word[0][::-1], word[1][::-1])
-        key = min(word, adj)
+        key = min(word, adj) if identify_adjoints else word
         j = index.get(key)
         if j is None:
             j = index[key] = len(index)
@@ -323,7 +323,9 @@ def _build(game: Game, level: Level) -> tuple[Any, Any, Any, int, int, str]:
     return problem, p_expr, z, n, num_m, label
 
 
-def npa_upper_bound(game: Game, level: Level = 2, solvers: Sequence[str] = ("CLARABEL", "SCS")) -> NPAResult:
+def npa_upper_bound(
+    game: Game, level: Level = 2, solvers: Sequence[str] = ("CLARABEL", "SCS"), identify_adjoints: bool = True
+) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
     Parameters
@@ -334,6 +336,14 @@ def npa_upper_bound(game: Game, level: Level = 2, solvers: Sequence[str] = ("CLA
         matrix side grows roughly like ``(nx (na-1) + ny (nb-1))^k``.
     solvers : sequence of str
         cvxpy solvers in order of preference (default Clarabel, then SCS).
+    identify_adjoints : bool
+        Standard NPA (default): moments of adjoint words are equal,
+        :math:`\Gamma(w) = \Gamma(w^\dagger)` (complex conjugates; equal in the real relaxation).
+        ``False`` drops that identification between *different* matrix entries and reproduces
+        toqito 1.1.8's ``npa_constraints``, which only identifies identical reduced words among
+        upper-triangle entries. Both are valid relaxations; the default is never looser. They differ
+        at intermediate levels such as ``"1+ab"``: e.g. on the model's reference game R1 the standard
+        ``"1+ab"`` bound is already tight (-0.316609) while toqito's is -0.313648.
 
     Returns
     -------
@@ -355,7 +365,7 @@ def npa_upper_bound(game: Game, level: Level = 2, solvers: Sequence[str] = ("CLA
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
     t0 = time.perf_counter()
-    problem, p_expr, _, n, num_m, label = _build(game, level)
+    problem, p_expr, _, n, num_m, label = _build(game, level, identify_adjoints)
     t1 = time.perf_counter()
     solver, status = solve_sdp(problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}")
     t2 = time.perf_counter()
