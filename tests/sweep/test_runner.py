@@ -39,6 +39,10 @@ def test_local_pool_and_dask_give_identical_numbers(tmp_path, reference):
 
     with DaskExecutor(workers=2, processes=True) as ex:
         sd = run_sweep(spec, tmp_path / "dask.sqlite", evaluator=EVALUATOR, executor=ex, batch_size=3)
+        # A failing point keeps its message through the cluster.
+        with pytest.raises(SweepPointError, match=r"^point (8|9|10|11) \(arrival_rate=0.6"):
+            run_sweep(spec, tmp_path / "dask-fail.sqlite", evaluator="tests.sweep.evaluators:failing_evaluator",
+                      executor=ex, batch_size=2)
     assert sd.executor.startswith("dask") and sd.computed == 12
     for name in ("pool2", "pool1", "dask"):
         got = comparable(load_results(tmp_path / f"{name}.sqlite"))

@@ -218,29 +218,33 @@ class DaskExecutor(Executor):
         from distributed import as_completed
 
         it = iter(tasks)
-        window = 4 * self.workers  # tasks in flight; more are submitted as results come back
-        live = []
+        window = max(32, 8 * self.workers)  # tasks in flight; more are submitted as results come back
+        live: set[Any] = set()
         for t in it:
-            live.append(self._client.submit(fn, t, pure=False))
+            live.add(self._client.submit(fn, t, pure=False))
             if len(live) >= window:
                 break
         if not live:
             return
-        ac = as_completed(live)
+        # with_results: results are fetched in batches by the client's event loop.
+        ac = as_completed(live, with_results=True)
+        results = iter(ac)
         try:
-            for f in ac:
+            while True:
                 try:
-                    result = f.result()  # re-raises a task's exception here
+                    f, result = next(results)  # re-raises a task's exception here
+                except StopIteration:
+                    break
                 except ValueError:
                     raise
                 except Exception as exc:  # KilledWorker, CommClosedError, ...
                     raise ExecutorError(f"dask: task failed on the cluster: {type(exc).__name__}: {exc}") from None
-                live.remove(f)
-                f.release()
+                live.discard(f)
+                del f
                 nxt = next(it, _END)
                 if nxt is not _END:
                     nf = self._client.submit(fn, nxt, pure=False)
-                    live.append(nf)
+                    live.add(nf)
                     ac.add(nf)
                 yield result
         finally:
