@@ -57,8 +57,9 @@ def test_metrics_are_consistent():
     assert res.summary("split_prob", "threshold").contains(0.5)
     # random decisions: split = P(KEEP,KEEP) + P(FWD,FWD) = 1/2, swap = 1/4
     assert res.summary("swap_prob", "random0.5").contains(0.25)
-    # swap: everyone pays d
+    # swap: everyone pays d; split at low load: most customers are served at once (waiting exactly 0)
     assert np.all(m["waiting_p50"][1] >= SC.handoff_delay - 1e-9)
+    np.testing.assert_array_equal(m["waiting_p50"][0], 0.0)
     assert np.all(m["waiting_p50"] <= m["waiting_p95"]) and np.all(m["waiting_p95"] <= m["waiting_p99"])
     # fewer interruptions under consolidation -> higher setup(1) throughput; same total idle time
     assert np.all(m["interruption_rate"][2] < m["interruption_rate"][0])
@@ -174,6 +175,7 @@ def test_result_api():
     lo, hi = res.ci("mean_waiting", "split")
     assert lo < res.mean("mean_waiting", "split") < hi
     assert res.to_dict()["scenario"]["seed"] == 17
+    assert len(res.policy_info) == 2 and all(len(p) == 4 for p in res.policy_info)
     with pytest.raises(ValueError, match="^policy"):
         res.values("throughput", "nobody")
     with pytest.raises(ValueError, match="^metric"):

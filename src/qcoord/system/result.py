@@ -118,6 +118,9 @@ class SimulationResult:
         it), kept only when ``simulate(..., keep_idle_runs=True)``; used by :meth:`throughput_for`.
     timings : dict of str -> float
         Wall-clock seconds spent simulating each policy (all replications, routing included).
+    policy_info : tuple
+        ``policy_info[p][r]``: the ``info`` mapping the policy attached to its routing (e.g.
+        fallback counts of entangled policies), ``{}`` when there is none.
     """
 
     scenario: "Scenario"
@@ -127,6 +130,7 @@ class SimulationResult:
     window: NDArray[np.float64]
     idle_runs: tuple[tuple[NDArray[np.float64], ...], ...] | None = None
     timings: Mapping[str, float] = field(default_factory=dict)
+    policy_info: tuple[tuple[Mapping[str, Any], ...], ...] = ()
 
     @property
     def seed(self) -> int:

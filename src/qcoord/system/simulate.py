@@ -113,7 +113,8 @@ def measure(
     w0 = scenario.warmup
     t0, t1 = _window(inputs, w0)
     span = t1 - t0
-    waiting = (run.completion - inputs.arrival[:, None] - inputs.demand)[w0:].ravel()
+    # completion - (arrival + demand): exactly 0 for a customer served at once on arrival
+    waiting = (run.completion[w0:] - (inputs.arrival[w0:, None] + inputs.demand[w0:])).ravel()
     p50, p95, p99 = np.percentile(waiting, [50.0, 95.0, 99.0])
     r0, r1 = run.idle_runs(t0, t1)
     runs = np.concatenate((r0, r1))
@@ -217,6 +218,7 @@ def simulate(
     values = {m: np.empty((len(pols), n_rep)) for m in metric_names}
     window = np.empty((n_rep, 2))
     kept: list[list[NDArray[np.float64]]] = [[] for _ in pols]
+    infos: list[list[Mapping[str, Any]]] = [[] for _ in pols]
     timings = dict.fromkeys(names, 0.0)
     tick = _progress_adapter(progress, n_rep * len(pols))
     done = 0
@@ -235,6 +237,8 @@ def simulate(
                 values[m][p, r] = metrics[m]
             if keep_idle_runs:
                 kept[p].append(runs)
+            info = getattr(routing, "info", None)
+            infos[p].append(dict(info) if isinstance(info, Mapping) else {})
             timings[pol.name] += time.perf_counter() - start
             done += 1
             tick(done)
@@ -246,4 +250,5 @@ def simulate(
         window=window,
         idle_runs=tuple(tuple(k) for k in kept) if keep_idle_runs else None,
         timings=timings,
+        policy_info=tuple(tuple(i) for i in infos),
     )
