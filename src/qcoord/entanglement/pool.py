@@ -32,7 +32,7 @@ simulated generation by generation (cost O(rate x horizon)).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
 import numpy as np
@@ -226,9 +226,9 @@ class EntanglementPool:
 
     def params(self) -> dict[str, Any]:
         """The parameters as a plain dict (the decay callable by name)."""
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of the fallback object
         d["decay"] = None if self.decay is None else getattr(self.decay, "__name__", repr(self.decay))
-        d["fallback"] = str(self.fallback) if not isinstance(self.fallback, str) else self.fallback
+        d["fallback"] = self.fallback if isinstance(self.fallback, str) else getattr(self.fallback, "name", repr(self.fallback))
         return d
 
     def visibility_at_age(self, age: ArrayLike) -> NDArray[np.float64]:
