@@ -338,7 +338,7 @@ def npa_upper_bound(
         cvxpy solvers in order of preference (default Clarabel, then SCS).
     identify_adjoints : bool
         Standard NPA (default): moments of adjoint words are equal,
-        :math:`\Gamma(w) = \Gamma(w^\dagger)` (complex conjugates; equal in the real relaxation).
+        :math:`\\Gamma(w) = \\Gamma(w^\\dagger)` (complex conjugates; equal in the real relaxation).
         ``False`` drops that identification between *different* matrix entries and reproduces
         toqito 1.1.8's ``npa_constraints``, which only identifies identical reduced words among
         upper-triangle entries. Both are valid relaxations; the default is never looser. They differ

@@ -160,9 +160,9 @@ class XORResult:
 
 
 def _polish(u: NDArray[np.float64], v: NDArray[np.float64], G: NDArray[np.float64], rounds: int = 500) -> tuple[Any, Any]:
-    """Alternating exact maximisation of :math:`\sum G_{xy} u_x \cdot v_y` over unit vectors.
+    """Alternating exact maximisation of :math:`\\sum G_{xy} u_x \\cdot v_y` over unit vectors.
 
-    For fixed ``v`` the best ``u_x`` is :math:`\sum_y G_{xy} v_y` normalised (and symmetrically),
+    For fixed ``v`` the best ``u_x`` is :math:`\\sum_y G_{xy} v_y` normalised (and symmetrically),
     so the objective never decreases; this removes the small loss from truncating the rank.
     """
     best = float(np.einsum("xy,xi,yi->", G, u, v))
@@ -205,10 +205,10 @@ def _strategy_from_gram(Z: NDArray[np.float64], nx: int, G: NDArray[np.float64])
 def _dual_upper_bound(offset: float, G: NDArray[np.float64], mu: NDArray[np.float64], primal: float) -> float:
     """Certified upper bound from dual multipliers of ``diag(Z) == 1``.
 
-    Weak duality: for any :math:`\mu` with :math:`\mathrm{diag}(\mu) \succeq \hat G`
-    (:math:`\hat G = [[0, G/2], [G^T/2, 0]]`), :math:`\langle \hat G, Z\rangle \le \sum_i \mu_i` for
-    every feasible :math:`Z`. A small violation :math:`\lambda_{min} < 0` is repaired by adding
-    :math:`-\lambda_{min}` to every :math:`\mu_i`, so the bound is rigorous up to rounding.
+    Weak duality: for any :math:`\\mu` with :math:`\\mathrm{diag}(\\mu) \\succeq \\hat G`
+    (:math:`\\hat G = [[0, G/2], [G^T/2, 0]]`), :math:`\\langle \\hat G, Z\\rangle \\le \\sum_i \\mu_i` for
+    every feasible :math:`Z`. A small violation :math:`\\lambda_{min} < 0` is repaired by adding
+    :math:`-\\lambda_{min}` to every :math:`\\mu_i`, so the bound is rigorous up to rounding.
     """
     nx, ny = G.shape
     Ghat = np.zeros((nx + ny, nx + ny))

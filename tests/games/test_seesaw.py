@@ -1,0 +1,223 @@
+"""See-saw quantum lower bound: closed forms, re-evaluation, seeding, kernels vs reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qcoord.games import (
+    DeterministicStrategy,
+    Game,
+    GameError,
+    QuantumStrategy,
+    chsh,
+    classical_value,
+    magic_square,
+    odd_cycle,
+    quantum_lower_bound,
+    random_game,
+)
+from qcoord.games import _seesaw_kernels as K
+from qcoord.games.seesaw import _random_projective, _random_states
+
+TSIRELSON = math.cos(math.pi / 8) ** 2
+
+
+def r1_game(d: float = 0.1, lam: float = 0.5) -> Game:
+    """The model's reference game R1 (model.md sections 3 and 5), built from the formulas.
+
+    Two-point demand s = 1 -/+ ln 2 (classes short/long, 1/2 each); answers 0 = KEEP, 1 = FORWARD;
+    srpt consolidation at the keeper costs d + min(s_fwd, max(s_keep - d, 0)); split 0; swap 2d;
+    payoff = -(pair waiting)/2 - lam * [a == b] (both servers interrupted).
+    """
+    s = (1 - math.log(2), 1 + math.log(2))
+    payoff = np.zeros((2, 2, 2, 2))
+    for x in range(2):
+        for y in range(2):
+            for a in range(2):
+                for b in range(2):
+                    if a == b:
+                        wait = 0.0 if a == 0 else 2 * d
+                    else:
+                        keep, fwd = (s[x], s[y]) if a == 0 else (s[y], s[x])
+                        wait = d + min(fwd, max(keep - d, 0.0))
+                    payoff[a, b, x, y] = -wait / 2 - lam * (a == b)
+    return Game(np.full((2, 2), 0.25), payoff, name=f"R1(d={d}, lam={lam})")
+
+
+# ------------------------------------------------------------------ closed forms
+def test_chsh_reaches_tsirelson() -> None:
+    res = quantum_lower_bound(chsh(), seed=1)
+    assert res.value == pytest.approx(TSIRELSON, abs=1e-9)
+    assert res.method == "qubit-closed-form"
+    assert float(res) == res.value
+
+
+@pytest.mark.parametrize("n", [3, 5, 7])
+def test_odd_cycle_closed_form(n: int) -> None:
+    res = quantum_lower_bound(odd_cycle(n), seed=2)
+    assert res.value == pytest.approx(math.cos(math.pi / (4 * n)) ** 2, abs=1e-7)
+
+
+def test_magic_square_dim4_reaches_one() -> None:
+    res = quantum_lower_bound(magic_square(), dim=4, restarts=16, seed=3)
+    assert res.value == pytest.approx(1.0, abs=1e-7)
+    assert res.classical_value == pytest.approx(8 / 9)
+    assert res.strategy.dims == (4, 4)
+    assert res.method == "projective-eigh"
+
+
+def test_magic_square_qubits_stay_below_one() -> None:
+    # With one qubit each the perfect strategy is impossible; the bound is still >= 8/9.
+    res = quantum_lower_bound(magic_square(), dim=2, restarts=8, seed=0)
+    assert 8 / 9 - 1e-12 <= res.value < 1 - 1e-3
+
+
+def test_r1_partially_entangled_optimum() -> None:
+    g = r1_game()
+    res = quantum_lower_bound(g, seed=0)
+    assert res.classical_value == pytest.approx(-0.33921, abs=1e-4)
+    assert res.value == pytest.approx(-0.31661, abs=1e-4)
+    # State cos t|00> + sin t|11> up to local unitaries: Schmidt angle about 42.7 degrees, not 45.
+    sv = np.linalg.svd(res.strategy.state.reshape(2, 2), compute_uv=False)
+    angle = math.degrees(math.atan2(sv[1], sv[0]))
+    assert angle == pytest.approx(42.7, abs=0.1)
+
+
+# ------------------------------------------------------------------ result contract
+def test_strategy_reevaluates_to_value_and_behaviour() -> None:
+    g = random_game(4, 4, seed=5, kind="binary")
+    res = quantum_lower_bound(g, seed=11)
+    p = res.strategy.behaviour()
+    assert g.value(p) == pytest.approx(res.value, abs=1e-12)
+    np.testing.assert_allclose(p, res.behaviour, atol=1e-12)
+    A = res.strategy.alice
+    np.testing.assert_allclose(A @ A, A, atol=1e-9)  # projective
+    assert len(res.restart_values) == len(res.iterations) == len(res.converged) == res.restarts + 1
+    assert res.restart_values[res.best_run] == pytest.approx(res.value, abs=1e-12)
+    assert all(res.converged)
+    assert set(res.timings) == {"classical", "seesaw", "total"}
+    assert res.parameters["seed"] == 11
+
+
+def test_seeded_runs_reproduce_exactly() -> None:
+    g = random_game(3, 4, seed=1, kind="binary")
+    r1 = quantum_lower_bound(g, seed=123, restarts=6)
+    r2 = quantum_lower_bound(g, seed=123, restarts=6)
+    assert r1.value == r2.value
+    assert r1.restart_values == r2.restart_values
+    np.testing.assert_array_equal(r1.strategy.alice, r2.strategy.alice)
+    np.testing.assert_array_equal(r1.strategy.state, r2.strategy.state)
+    fresh = quantum_lower_bound(g, seed=None, restarts=6, classical_start=False)
+    again = quantum_lower_bound(g, seed=fresh.seed, restarts=6, classical_start=False)
+    assert fresh.restart_values == again.restart_values
+
+
+def test_never_below_classical_even_without_random_restarts() -> None:
+    g = random_game(5, 5, seed=2, kind="negative")
+    c = classical_value(g).value
+    res = quantum_lower_bound(g, restarts=0, seed=0)
+    assert res.value >= c - 1e-12
+    assert res.value < 0  # all-negative payoffs give a negative value
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10_000), nx=st.integers(1, 4), ny=st.integers(1, 4), kind=st.sampled_from(["weighted", "binary", "negative"]))
+def test_value_at_least_classical_and_reevaluates(seed: int, nx: int, ny: int, kind: str) -> None:
+    g = random_game(nx, ny, seed=seed, kind=kind)
+    res = quantum_lower_bound(g, restarts=4, seed=seed)
+    assert res.value >= classical_value(g).value - 1e-12
+    assert g.value(res.strategy.behaviour()) == pytest.approx(res.value, abs=1e-12)
+
+
+def test_initial_strategy_is_used_and_checked() -> None:
+    g = chsh()
+    det = DeterministicStrategy(alice=(0, 0), bob=(0, 0))
+    res = quantum_lower_bound(g, restarts=0, classical_start=False, initial=det, seed=0)
+    assert res.value >= 0.75 - 1e-12
+    good = quantum_lower_bound(g, seed=4)
+    res2 = quantum_lower_bound(g, restarts=0, classical_start=False, initial=good.strategy, seed=0)
+    assert res2.value == pytest.approx(TSIRELSON, abs=1e-9)
+    povm = QuantumStrategy(
+        state=np.array([1, 0, 0, 1]) / np.sqrt(2),
+        alice=np.tile(np.eye(2) / 2, (2, 2, 1, 1)),
+        bob=good.strategy.bob,
+    )
+    with pytest.raises(GameError, match="initial"):
+        quantum_lower_bound(g, initial=povm)
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"dim": 0}, "dim"), ({"restarts": -1}, "restarts"), ({"tol": 0.0}, "tol"), ({"max_iter": 0}, "max_iter"), ({"dim": 2.5}, "dim")],
+)
+def test_bad_parameters(kwargs: dict, field: str) -> None:
+    with pytest.raises(GameError, match=f"^{field}:"):
+        quantum_lower_bound(chsh(), **kwargs)
+
+
+def test_not_a_game() -> None:
+    with pytest.raises(GameError, match="^game:"):
+        quantum_lower_bound("chsh")  # type: ignore[arg-type]
+
+
+def test_progress_hook_called() -> None:
+    calls: list[int] = []
+    quantum_lower_bound(chsh(), seed=0, progress=lambda done, total: calls.append(done))
+    assert calls and calls == list(range(1, len(calls) + 1))
+
+
+# ------------------------------------------------------------------ kernels vs reference
+def _rand_herm(rng: np.random.Generator, shape: tuple[int, ...], d: int) -> np.ndarray:
+    M = rng.standard_normal(shape + (d, d)) + 1j * rng.standard_normal(shape + (d, d))
+    return M + np.conj(np.swapaxes(M, -1, -2))
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_posproj_closed_form_matches_eigh(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    H = _rand_herm(rng, (16,), 2)
+    H[:3] += 5 * np.eye(2)  # positive definite cases
+    H[3:6] -= 5 * np.eye(2)  # negative definite cases
+    np.testing.assert_allclose(K.posproj_2x2(H), K.posproj(H), atol=1e-10)
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(2, 3))
+def test_binary_step_is_best_projective(seed: int, d: int) -> None:
+    rng = np.random.default_rng(seed)
+    M = _rand_herm(rng, (1, 1, 2), d)
+    P0 = _random_projective(rng, 1, 1, 2, d)
+    P = K.improve_measurements(P0, M)[0, 0]
+    ref = K.reference_best_projective_binary(M[0, 0, 0], M[0, 0, 1])
+    val = lambda Q0: np.real(np.trace(Q0 @ M[0, 0, 0]) + np.trace((np.eye(d) - Q0) @ M[0, 0, 1]))  # noqa: E731
+    assert val(P[0]) == pytest.approx(val(ref), abs=1e-9)
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(2, 3), na=st.integers(2, 4))
+def test_kernels_match_plain_reference(seed: int, d: int, na: int) -> None:
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((na, 2, 2, 3))
+    psi = _random_states(rng, 1, d)
+    A = _random_projective(rng, 1, 2, na, d)
+    B = _random_projective(rng, 1, 3, 2, d)
+    ref = K.reference_value(psi[0], A[0], B[0], W)
+    M = K.reduced_alice(psi, B, W)
+    L = K.reduced_bob(psi, A, W)
+    G = K.bell_operator(A, B, W)
+    v = psi[0].reshape(-1)
+    assert np.real(np.einsum("rxaij,rxaji->", A, M)) == pytest.approx(ref, abs=1e-10)
+    assert np.real(np.einsum("rybij,rybji->", B, L)) == pytest.approx(ref, abs=1e-10)
+    assert np.real(np.vdot(v, G[0] @ v)) == pytest.approx(ref, abs=1e-10)
+    # One see-saw round never decreases the value and keeps valid projective measurements.
+    before = ref
+    A2 = K.improve_measurements(A, M)
+    np.testing.assert_allclose(A2.sum(axis=2), np.broadcast_to(np.eye(d), A2.sum(axis=2).shape), atol=1e-10)
+    np.testing.assert_allclose(A2 @ A2, A2, atol=1e-9)
+    assert K.reference_value(psi[0], A2[0], B[0], W) >= before - 1e-10
