@@ -222,7 +222,7 @@ def test_run_servers_equals_sorted_reference(seed, discipline, d, p_hold):
                   seed=seed)
     inputs = sc.draw_inputs(0)
     dec = (inputs.uniforms[:, :2] < 0.5).astype(np.int8)
-    hold = np.where(inputs.uniforms[:, 2:4] < p_hold, 3.0 * inputs.uniforms[:, 2:4], 0.0)
+    hold = np.where(inputs.uniforms[:, 2:4] < p_hold, 20.0 * inputs.uniforms[:, 2:4], 0.0)  # up to 6: out of order
     routing = routing_with_holds(inputs, sc, dec, hold)
     run = run_servers(inputs, routing, discipline)
     for k in (0, 1):
