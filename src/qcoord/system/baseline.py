@@ -119,6 +119,11 @@ class Baseline:
     def __str__(self) -> str:
         return self.name
 
+    def __repr__(self) -> str:
+        if self.params:
+            return self.name
+        return f"Baseline({getattr(self.fn, '__name__', 'fn')}, name={self.name!r}, convex={self.convex!r})"
+
 
 def _num(value: Any, field_name: str) -> float:
     try:
