@@ -132,3 +132,23 @@ def test_bad_backlog_inputs():
         backlog_pass([1.0, 0.0], np.zeros((2, 2)), np.zeros((2, 2, 1, 1), np.int8), np.zeros((2, 2, 2)), [])
     with pytest.raises(PolicyError, match="backlog_levels"):
         backlog_pass([0.0], z, np.zeros((1, 2, 3, 3), np.int8), np.zeros((1, 2, 2)), [1.0, 0.5])
+
+
+def test_entangled_with_busy_flag_questions_matches_direct_sampling():
+    from qcoord.entanglement import LocalMeasurements, partially_entangled, sampler
+    from qcoord.policies import Entangled
+
+    # 4 questions (class, busy) per party: Bloch angles per question
+    strat = LocalMeasurements.from_bloch_angles([0.1, 0.9, 1.7, 2.5], [0.4, -0.3, 1.2, -1.1]).strategy(partially_entangled(0.7))
+    rng = np.random.default_rng(8)
+    n = 3000
+    inp = make_inputs(np.cumsum(rng.exponential(1 / 0.6, n)), rng.integers(0, 2, (n, 2)), rng.integers(0, 2, n), rng.exponential(1.0, (n, 2)), seed=8)
+    r = Entangled(strat).route(inp, TinyScenario(backlog_levels=(0.0,)))
+    assert 0 < r.level.mean() < 1
+    rows = np.arange(n)
+    sa = inp.role.astype(int)
+    x = inp.cls[rows, sa] * 2 + r.level[rows, sa]
+    y = inp.cls[rows, 1 - sa] * 2 + r.level[rows, 1 - sa]
+    a, b = sampler(strat).sample(x, y, uniforms=inp.uniforms[:, 1:3])
+    np.testing.assert_array_equal(r.decision[rows, sa], a)
+    np.testing.assert_array_equal(r.decision[rows, 1 - sa], b)

@@ -1,8 +1,11 @@
 """The routing machinery shared by every policy.
 
 A policy produces, for every pair ``n`` and server ``j``, a decision ``dec[n, j]`` (KEEP = 0,
-FORWARD = 1) and a release offset ``offset[n, j, dec]``; the customer then joins server
-``j`` (KEEP) or ``1 - j`` (FORWARD) at ``arrival[n] + offset[n, j, dec[n, j]]``.
+FORWARD = 1) and release offsets ``keep[n, j]`` / ``forward[n, j]``; the customer then joins server
+``j`` at ``arrival[n] + keep[n, j]`` (KEEP) or server ``1 - j`` at ``arrival[n] + forward[n, j]``
+(FORWARD). Local rules and the oracle: ``keep = 0``, ``forward = d``; naive communicate: ``D`` and
+``D + d``; hold-for-message: ``D`` and ``D + d`` for a held customer; a streaming source adds its
+decision latency to both.
 
 - :class:`PairPolicy` owns validation, the backlog pass and the assembly of the :class:`PolicyRouting`.
 - :class:`LocalPolicy` is the communication-free case: its decisions come only from
@@ -50,8 +53,8 @@ class PolicyRouting(Routing):
     level : ndarray of int64, shape (n, 2)
         Backlog level each server observed at each pair (zeros when backlog is not observed).
     info : mapping
-        Policy-specific counters (e.g. ``fallbacks``, ``mean_visibility``, ``pool_stats`` for
-        entangled policies) and ``policy`` = ``describe()``.
+        ``policy`` = ``describe()``, the inputs' ``seed`` and ``replication``, and policy-specific
+        counters (e.g. ``fallbacks``, ``mean_visibility``, ``pool_stats`` for entangled policies).
     """
 
     level: NDArray[np.int64]
@@ -69,6 +72,24 @@ class Context:
     handoff_delay: float
     message_latency: float
     role: NDArray[np.int64]  # per pair: the server that plays A for this policy
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def batches(self, inputs: PairInputs) -> list[tuple[int, int, NDArray[np.int64], NDArray[np.int64]]]:
+        """``(role, server, idx, own_cls)`` for the four (role, server) batches, A batches first.
+
+        ``idx``: the pairs in which ``server`` plays ``role``; ``own_cls = inputs.cls[idx, server]``.
+        Computed once per ``route`` call (reused by every hypothetical backlog level).
+        """
+        if "batches" not in self.cache:
+            out = []
+            for role in (ROLE_A, ROLE_B):
+                for server in (0, 1):
+                    plays_a = self.role == server
+                    idx = np.flatnonzero(plays_a if role == ROLE_A else ~plays_a)
+                    if idx.size:
+                        out.append((role, server, idx, np.ascontiguousarray(inputs.cls[idx, server], dtype=np.int64)))
+            self.cache["batches"] = out
+        return self.cache["batches"]
 
 
 def _scenario_context(policy: "PairPolicy", inputs: PairInputs, scenario: "Scenario") -> Context:
@@ -203,7 +224,7 @@ class PairPolicy:
         release = dec * (fwd - keep)  # float (n, 2)
         release += keep
         release += np.asarray(inputs.arrival, dtype=np.float64)[:, None]
-        info = {"policy": self.describe()}
+        info = {"policy": self.describe(), "seed": inputs.seed, "replication": inputs.replication}
         info.update(self._info(ctx, state))
         return PolicyRouting(dest=dest, release=release, decision=dec, level=level, info=info)
 
@@ -242,20 +263,16 @@ class LocalPolicy(PairPolicy):
     def _decide(self, inputs, ctx, state, level):
         resource = self._resource(inputs, ctx, state)
         dec = np.empty((ctx.n, 2), dtype=np.int8)
-        for role in (ROLE_A, ROLE_B):
-            for server in (0, 1):
-                plays_a = ctx.role == server
-                idx = np.flatnonzero(plays_a if role == ROLE_A else ~plays_a)
-                if idx.size == 0:
-                    continue
-                view = LocalView(
-                    server=server,
-                    role=role,
-                    cls=inputs.cls[idx, server],
-                    level=level[idx, server],
-                    n_classes=ctx.n_classes,
-                    n_levels=ctx.n_levels,
-                )
-                share = NoShare() if resource is None else resource.share(server, role, idx)
-                dec[idx, server] = _validate_decisions(self.decide(view, share), idx.size, self.name)
+        observed = ctx.n_levels > 1
+        for role, server, idx, own_cls in ctx.batches(inputs):
+            view = LocalView(
+                server=server,
+                role=role,
+                cls=own_cls,
+                level=level[idx, server] if observed else np.zeros(idx.size, dtype=np.int64),
+                n_classes=ctx.n_classes,
+                n_levels=ctx.n_levels,
+            )
+            share = NoShare() if resource is None else resource.share(server, role, idx)
+            dec[idx, server] = _validate_decisions(self.decide(view, share), idx.size, self.name)
         return dec
