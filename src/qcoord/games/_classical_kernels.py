@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["chunk_maxima", "chunk_maxima_reference", "strategy_values_reference"]
+__all__ = ["chunk_maxima", "chunk_maxima_serial", "chunk_maxima_reference", "strategy_values_reference"]
 
 
 @nb.njit(cache=True, inline="always")
@@ -35,6 +35,51 @@ def _value(B: NDArray[np.float64]) -> float:
                 m = B[r, y]
         s += m
     return s
+
+
+@nb.njit(cache=True)
+def _one_chunk(
+    Wt: NDArray[np.float64],
+    delta: NDArray[np.float64],
+    k: int,
+    prefix: NDArray[np.int64],
+    out_answers: NDArray[np.int64],
+) -> float:  # pragma: no cover - compiled
+    """Best value in one chunk; writes its maximiser (first found in Gray order) to ``out_answers``."""
+    nx, ne, nr, ny = Wt.shape
+    B = np.zeros((nr, ny))
+    for j in range(nx - k):
+        B += Wt[k + j, prefix[j]]
+    for x in range(k):
+        B += Wt[x, 0]
+    digits = np.zeros(k, dtype=np.int64)
+    dirs = np.ones(k, dtype=np.int64)
+    best = _value(B)
+    best_digits = digits.copy()
+    while True:
+        # reflected mixed-radix Gray code: move the lowest digit that can move in its direction,
+        # reversing the direction of every digit that cannot
+        j = 0
+        nd = 0
+        while j < k:
+            nd = digits[j] + dirs[j]
+            if nd >= 0 and nd < ne:
+                break
+            dirs[j] = -dirs[j]
+            j += 1
+        if j == k:
+            break
+        B += delta[j, digits[j], nd]
+        digits[j] = nd
+        v = _value(B)
+        if v > best:
+            best = v
+            best_digits[:] = digits
+    for x in range(k):
+        out_answers[x] = best_digits[x]
+    for j in range(nx - k):
+        out_answers[k + j] = prefix[j]
+    return best
 
 
 @nb.njit(cache=True, parallel=True)
@@ -62,40 +107,22 @@ def chunk_maxima(
     out_answers : (nc, nx) int64
         Receives the maximising strategy (first found in Gray order).
     """
-    nx, ne, nr, ny = Wt.shape
-    nc = prefixes.shape[0]
-    for c in nb.prange(nc):
-        B = np.zeros((nr, ny))
-        for j in range(nx - k):
-            B += Wt[k + j, prefixes[c, j]]
-        for x in range(k):
-            B += Wt[x, 0]
-        digits = np.zeros(k, dtype=np.int64)
-        dirs = np.ones(k, dtype=np.int64)
-        best = _value(B)
-        best_digits = digits.copy()
-        while True:
-            j = 0
-            nd = 0
-            while j < k:
-                nd = digits[j] + dirs[j]
-                if nd >= 0 and nd < ne:
-                    break
-                dirs[j] = -dirs[j]
-                j += 1
-            if j == k:
-                break
-            B += delta[j, digits[j], nd]
-            digits[j] = nd
-            v = _value(B)
-            if v > best:
-                best = v
-                best_digits[:] = digits
-        out_value[c] = best
-        for x in range(k):
-            out_answers[c, x] = best_digits[x]
-        for j in range(nx - k):
-            out_answers[c, k + j] = prefixes[c, j]
+    for c in nb.prange(prefixes.shape[0]):
+        out_value[c] = _one_chunk(Wt, delta, k, prefixes[c], out_answers[c])
+
+
+@nb.njit(cache=True)
+def chunk_maxima_serial(
+    Wt: NDArray[np.float64],
+    delta: NDArray[np.float64],
+    k: int,
+    prefixes: NDArray[np.int64],
+    out_value: NDArray[np.float64],
+    out_answers: NDArray[np.int64],
+) -> None:  # pragma: no cover - compiled
+    """:func:`chunk_maxima` on one thread (no thread start-up cost: used for small work)."""
+    for c in range(prefixes.shape[0]):
+        out_value[c] = _one_chunk(Wt, delta, k, prefixes[c], out_answers[c])
 
 
 def strategy_values_reference(Wt: NDArray[np.float64], strategies: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -58,7 +58,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._classical_kernels import chunk_maxima, strategy_values_reference
+from ._classical_kernels import chunk_maxima, chunk_maxima_serial, strategy_values_reference
 from .game import Game, GameError
 from .strategy import DeterministicStrategy
 
@@ -79,6 +79,8 @@ _U = 2.0**-53
 DEFAULT_CHUNK_SIZE = 4096
 #: Default limit on the number of strategies of the enumerated side.
 DEFAULT_MAX_STRATEGIES = 2**32
+#: Below this many strategies in a batch, the single-threaded kernel is used (thread start-up costs more).
+PARALLEL_MIN_WORK = 2**20
 #: Games with at most this many enumerated strategies get a full exact re-check in ``verify``.
 DEFAULT_EXACT_LIMIT = 4096
 
@@ -458,7 +460,8 @@ def classical_value(
             idx = idx[bounds[idx] >= incumbent - 2.0 * rounding_bound]
         out_v = np.empty(len(idx))
         out_a = np.empty((len(idx), n_e), dtype=np.int64)
-        chunk_maxima(Wt, delta, k, np.ascontiguousarray(prefixes[idx]), out_v, out_a)
+        kernel = chunk_maxima if (threads > 1 and len(idx) > 1 and len(idx) * ne**k >= PARALLEL_MIN_WORK) else chunk_maxima_serial
+        kernel(Wt, delta, k, np.ascontiguousarray(prefixes[idx]), out_v, out_a)
         maxima[idx] = out_v
         answers[idx] = out_a
         searched.extend(int(i) for i in idx)
