@@ -14,6 +14,11 @@ An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as
 - :class:`SerialExecutor`: runs tasks in this process, in order (debugging, tiny sweeps).
 
 ``fn`` and the tasks must be picklable for the process-based executors (module-level functions).
+
+Each worker process of the local pool or of a ``LocalCluster`` is limited to one compute thread
+(``NUMBA_NUM_THREADS``, ``OMP_NUM_THREADS``, BLAS threads, and ``numba.set_num_threads(1)`` if
+numba is already loaded): parallelism comes from the workers, and two workers each running
+multi-threaded kernels on the same cores would only slow each other down.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
 __all__ = [
+    "limit_threads",
     "ExecutorError",
     "Executor",
     "SerialExecutor",
@@ -37,6 +43,23 @@ __all__ = [
 
 class ExecutorError(ValueError):
     """An executor cannot be built or reached (bad worker count, Dask missing, scheduler down)."""
+
+
+_THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(n: int = 1) -> None:
+    """Limit this process to ``n`` compute threads (worker initializer; see module notes)."""
+    import sys
+
+    for var in _THREAD_VARS:
+        os.environ[var] = str(n)
+    nb = sys.modules.get("numba")
+    if nb is not None:
+        try:
+            nb.set_num_threads(min(n, nb.config.NUMBA_NUM_THREADS))
+        except Exception:  # pragma: no cover - numba without a threading layer
+            pass
 
 
 def _check_workers(workers: int | None, field: str = "workers") -> int:
@@ -121,7 +144,7 @@ class LocalExecutor(Executor):
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context(self.start_method)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=limit_threads)
         return self._pool
 
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
@@ -208,6 +231,8 @@ class DaskExecutor(Executor):
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                                              dashboard_address=None)
                 self._client = Client(self._cluster)
+                if processes:
+                    self._client.run(limit_threads)
             except Exception as exc:
                 if self._cluster is not None:
                     self._cluster.close()
