@@ -101,6 +101,15 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
             "",
         ]
     lines += ["## Strategy classes", ""] + _table_md(study.table) + [""]
+    t2 = study.extra.get("table_t2") if study.extra else None
+    if t2:
+        lines += [
+            "### Beside it: T = t^2 on the same runs",
+            "",
+            "Same routing and waiting; only the baseline output differs. The gain column is against the best local",
+            "frontier overall, role-asymmetric strategies included (see the scope section: they win for t^k).",
+            "",
+        ] + _table_md(t2) + [""]
     lines += ["## Claims", ""]
     for c in study.claims:
         if c.key.startswith("scope"):

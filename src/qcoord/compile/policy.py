@@ -106,13 +106,13 @@ def to_policy(
         if solution.quantum is None:
             raise CompileError("kind: 'entangled' needs a solution with the quantum strategy (solve(quantum=True))")
         strategy = solution.quantum.strategy
+        fallback = _local(cs, True)
+        kwargs: dict[str, Any] = {"fallback": fallback}
         if visibility is not None:
             v = float(visibility)
             if not 0.0 <= v <= 1.0:
                 raise CompileError(f"visibility: must lie in [0, 1], got {visibility!r}")
-            strategy = strategy.with_visibility(v)
-        fallback = _local(cs, True)
-        kwargs: dict[str, Any] = {"fallback": fallback}
+            kwargs["visibility"] = v
         if source is not None:
             kwargs["source"] = source
         if name is not None:
