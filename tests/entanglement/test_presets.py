@@ -39,6 +39,9 @@ def test_streaming_preset_figures():
     # in a 1 ms time unit an isolated decision waits 111 time units on average
     d = presets.streaming_preset(time_unit=1e-3).schedule(1e4 * np.arange(1, 5001), 1)
     assert abs(d.latency.mean() / (1000 / 9) - 1) < 0.1
+    # the time-tag exchange can be charged; without it the sides would rarely share a pair
+    assert math.isclose(presets.streaming_preset(tag_latency_s=0.01).mean_latency, 1 / 9 + 0.01)
+    assert s.local_match_probability < 1e-4
 
 
 def test_sources_are_cited_with_paper_and_assumed_figures():

@@ -81,6 +81,33 @@ def test_explicit_time_tag_protocol_both_sides_pick_the_same_pair():
     assert abs(np.median(ida) / np.median(d.pair_id) - 1) < 0.05
 
 
+def test_tag_latency_is_added():
+    t = np.arange(1.0, 200.0)
+    d0 = StreamingSource(rate=3.0, eta_a=0.5, eta_b=0.5).schedule(t, 9)
+    d1 = StreamingSource(rate=3.0, eta_a=0.5, eta_b=0.5, tag_latency=0.25).schedule(t, 9)
+    assert np.allclose(d1.latency, d0.latency + 0.25) and np.array_equal(d1.pair_id, d0.pair_id)
+    assert math.isclose(StreamingSource(rate=2.0, tag_latency=0.25).mean_latency, 0.75)
+
+
+def test_local_match_probability_without_tag_exchange():
+    """Explicit emissions: each side takes its own first detection after an isolated request; the
+    fraction of requests where both took the same pair matches eta_A eta_B / (eta_A + eta_B - eta_A eta_B)."""
+    ea, eb, r = 0.3, 0.5, 100.0
+    rng = np.random.default_rng(np.random.SeedSequence(6))
+    n_req = 5_000
+    t = 5.0 * np.arange(1, n_req + 1)
+    emit = np.cumsum(rng.exponential(1 / r, int(r * t[-1] * 1.05)))
+    det_a = rng.random(emit.size) < ea
+    det_b = rng.random(emit.size) < eb
+    ia, ib = np.flatnonzero(det_a), np.flatnonzero(det_b)
+    first_a = ia[np.searchsorted(emit[ia], t)]
+    first_b = ib[np.searchsorted(emit[ib], t)]
+    frac = np.mean(first_a == first_b)
+    p = StreamingSource(rate=r, eta_a=ea, eta_b=eb).local_match_probability
+    assert math.isclose(p, 0.15 / 0.65)
+    assert abs(frac - p) < 5 * math.sqrt(p * (1 - p) / n_req)
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [
@@ -89,6 +116,7 @@ def test_explicit_time_tag_protocol_both_sides_pick_the_same_pair():
         (dict(rate=1.0, eta_a=0.0), "^eta_a: must lie in \\(0, 1\\]"),
         (dict(rate=1.0, eta_b=1.5), "^eta_b: must lie in \\(0, 1\\]"),
         (dict(rate=1.0, visibility=-0.2), "^visibility: must lie in \\[0, 1\\]"),
+        (dict(rate=1.0, tag_latency=-0.1), "^tag_latency: must be a finite number >= 0"),
     ],
 )
 def test_bad_parameters(kwargs, match):
