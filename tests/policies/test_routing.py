@@ -23,7 +23,10 @@ from qcoord.policies import (
     ThresholdRule,
     joint_optimum,
 )
+from qcoord.policies import PolicyError
 from qcoord.system.routing import check_routing
+
+from .conftest import TinyScenario, make_inputs
 
 T = np.arange(5.0)[:, None]
 D_HANDOFF = 0.1
@@ -239,3 +242,25 @@ def test_every_policy_describes_itself(tiny):
         assert p.route(inputs, sc).info["policy"] == d
         names.add(p.name)
     assert len(names) == len(pols)
+
+
+def test_question_map_merges_observations():
+    # 3 classes observed; the game has 2 questions: classes {0, 1} -> 0, {2} -> 1
+    inputs = make_inputs([0.0, 1.0, 2.0], [[0, 2], [1, 2], [2, 2]], [0, 0, 0])
+    sc = TinyScenario(num_classes=3)
+    p = np.zeros((2, 2, 2, 2))
+    p[0, 1, 0, :] = 1.0  # x = 0: A keeps, B forwards
+    p[1, 1, 1, :] = 1.0  # x = 1: both forward
+    r = Correlated(p, question_map=[0, 0, 1]).route(inputs, sc)
+    assert r.decision.tolist() == [[0, 1], [0, 1], [1, 1]]
+    r2 = Entangled(_keep_forward_strategy(), question_map=[0, 0, 1]).route(inputs, sc)
+    assert r2.decision.tolist() == [[0, 1]] * 3
+    # (class, level) map: with the busy flag observed, a map that varies with the level triggers the pass
+    pol = Correlated(p, question_map=[[0, 1], [0, 1], [1, 1]])
+    assert pol.uses_levels(3, 2) and not Correlated(p, question_map=[[0, 0], [0, 0], [1, 1]]).uses_levels(3, 2)
+    with pytest.raises(PolicyError, match=r"question_map: must have shape \(3,\) or \(3, 1\)"):
+        Correlated(p, question_map=[0, 1]).route(inputs, sc)
+    with pytest.raises(PolicyError, match=r"question_map: entries must lie in range\(2\)"):
+        Correlated(p, question_map=[0, 1, 2]).route(inputs, sc)
+    with pytest.raises(PolicyError, match="question_map: must be a non-empty integer array"):
+        Correlated(p, question_map=[0.5, 1, 1])

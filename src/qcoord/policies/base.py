@@ -141,6 +141,9 @@ class PairPolicy:
     def _question_sizes(self) -> tuple[int, ...]:
         return ()
 
+    def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
+        return ()
+
     def _decide(self, inputs: PairInputs, ctx: Context, state: dict[str, Any], level: NDArray[np.int64]) -> NDArray[np.int8]:
         raise NotImplementedError
 
@@ -172,6 +175,8 @@ class PairPolicy:
         """Whether any table of the policy is indexed by (class, backlog level) questions."""
         if n_levels <= 1:
             return False
+        if any(m.ndim == 2 and m.shape[1] > 1 and bool((m != m[:, :1]).any()) for m in self._question_maps()):
+            return True
         return any(q == n_classes * n_levels for q in self._question_sizes())
 
     def route(self, inputs: PairInputs, scenario: "Scenario") -> PolicyRouting:

@@ -23,7 +23,7 @@ from ..games import GameError, check_behaviour
 from ..system.interface import PairInputs
 from .base import SAMPLING_COLUMNS, Context, LocalPolicy
 from .errors import PolicyError
-from .views import ROLE_A, LocalView, ResourceHalf, Share
+from .views import ROLE_A, LocalView, ResourceHalf, Share, check_question_map
 
 __all__ = ["Correlated", "SequentialPairs", "sample_first", "sample_second", "check_nonsignalling"]
 
@@ -128,6 +128,9 @@ class Correlated(LocalPolicy):
     behaviour : array_like, shape (2, 2, nx, ny)
         ``p(a, b | x, y)``: non-negative, normalised per ``(x, y)``, no-signalling (within 1e-7).
         Questions are the own class (``nx = num_classes``) or ``class * n_levels + level``.
+    question_map : array_like of int, optional
+        Observation -> question map ``question_map[class]`` or ``question_map[class, level]``
+        (see :func:`~qcoord.policies.views.check_question_map`), e.g. to merge classes.
     role_symmetric : bool, default True
         True: server ``inputs.role[n]`` plays A; False: server 0 always plays A.
     name : str, optional
@@ -142,7 +145,9 @@ class Correlated(LocalPolicy):
 
     uniform_columns = max(SAMPLING_COLUMNS) + 1
 
-    def __init__(self, behaviour: ArrayLike, *, role_symmetric: bool = True, name: str | None = None) -> None:
+    def __init__(
+        self, behaviour: ArrayLike, question_map: ArrayLike | None = None, *, role_symmetric: bool = True, name: str | None = None
+    ) -> None:
         try:
             p = check_behaviour(behaviour)
         except GameError as exc:
@@ -153,10 +158,16 @@ class Correlated(LocalPolicy):
         p = np.clip(p, 0.0, None)
         p.setflags(write=False)
         self.behaviour = p
+        self.question_map = check_question_map(question_map)
         self.role_symmetric = bool(role_symmetric)
         self.name = name or ("correlated-" + ("sym" if self.role_symmetric else "asym"))
 
+    def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
+        return () if self.question_map is None else (self.question_map,)
+
     def _question_sizes(self) -> tuple[int, ...]:
+        if self.question_map is not None:
+            return ()
         return (self.behaviour.shape[2], self.behaviour.shape[3])
 
     def _resource(self, inputs: PairInputs, ctx: Context, state: dict[str, Any]) -> SequentialPairs:
@@ -173,7 +184,8 @@ class Correlated(LocalPolicy):
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
         if not isinstance(share, ResourceHalf):
             raise PolicyError("share: Correlated needs its half of the shared box")
-        return share.measure(view.question_for(share.n_questions, "behaviour"))
+        return share.measure(view.question_for(share.n_questions, "behaviour", self.question_map))
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "behaviour": self.behaviour.tolist(), "uniform_columns": list(SAMPLING_COLUMNS)}
+        return {**super().describe(), "behaviour": self.behaviour.tolist(),
+                "question_map": None if self.question_map is None else self.question_map.tolist(), "uniform_columns": list(SAMPLING_COLUMNS)}

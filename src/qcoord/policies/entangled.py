@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ..entanglement import sampler
 from ..games import QuantumStrategy
@@ -39,7 +39,7 @@ from .base import SAMPLING_COLUMNS, Context, LocalPolicy
 from .correlated import SequentialPairs
 from .errors import PolicyError
 from .local import DeterministicRule, ThresholdRule
-from .views import LocalView, NoShare, ResourceHalf, Share
+from .views import LocalView, NoShare, ResourceHalf, Share, check_question_map
 
 __all__ = ["Entangled", "POOL_STREAM_KEY"]
 
@@ -71,6 +71,10 @@ class Entangled(LocalPolicy):
         Classical rule used when no pair is available; default: always KEEP (``ThresholdRule(0)``).
     visibility : float in [0, 1], default 1
         Werner visibility applied to every pair (multiplied with the source's).
+    question_map : array_like of int, optional
+        Observation -> question map ``question_map[class]`` or ``question_map[class, level]``
+        (see :func:`~qcoord.policies.views.check_question_map`); default: class or
+        ``class * n_levels + level`` by the strategy's number of questions.
     role_symmetric : bool, default True
         True: server ``inputs.role[n]`` holds the A half; False: server 0 always does.
     name : str, optional
@@ -91,6 +95,7 @@ class Entangled(LocalPolicy):
         fallback: DeterministicRule | None = None,
         *,
         visibility: float = 1.0,
+        question_map: ArrayLike | None = None,
         role_symmetric: bool = True,
         name: str | None = None,
     ) -> None:
@@ -110,12 +115,17 @@ class Entangled(LocalPolicy):
         self.source = source
         self.fallback = fallback if fallback is not None else ThresholdRule(0, role_symmetric=role_symmetric, name="always-keep")
         self.visibility = v
+        self.question_map = check_question_map(question_map)
         self.role_symmetric = bool(role_symmetric)
         self.name = name or ("entangled-" + ("sym" if self.role_symmetric else "asym"))
 
+    def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
+        return () if self.question_map is None else (self.question_map,)
+
     def _question_sizes(self) -> tuple[int, ...]:
         _, _, nx, ny = self.strategy.shape
-        return (nx, ny, *self.fallback._question_sizes())
+        own = () if self.question_map is not None else (nx, ny)
+        return (*own, *self.fallback._question_sizes())
 
     def _prepare(self, inputs: PairInputs, ctx: Context) -> dict[str, Any]:
         n = ctx.n
@@ -179,7 +189,7 @@ class Entangled(LocalPolicy):
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
         if not isinstance(share, ResourceHalf):
             raise PolicyError("share: Entangled needs its half of the entangled pairs")
-        out = share.measure(view.question_for(share.n_questions, "strategy"))
+        out = share.measure(view.question_for(share.n_questions, "strategy", self.question_map))
         if not share.available.all():
             classical = self.fallback.decide(view, NoShare())
             out = np.where(share.available, out, classical).astype(np.int8)
@@ -202,6 +212,7 @@ class Entangled(LocalPolicy):
             "dims": list(s.dims),
             "state": [[float(z.real), float(z.imag)] for z in np.asarray(s.state).reshape(-1)] if s.state.ndim == 1 else "mixed",
             "visibility": self.visibility,
+            "question_map": None if self.question_map is None else self.question_map.tolist(),
             "source": None if self.source is None else type(self.source).__name__,
             "source_params": None if self.source is None else _params(self.source),
             "fallback": self.fallback.describe(),

@@ -48,6 +48,7 @@ __all__ = [
     "NoShare",
     "SharedUniform",
     "ResourceHalf",
+    "check_question_map",
 ]
 
 #: Role index of the server that plays "A" (Alice's table / measurements).
@@ -104,17 +105,29 @@ class LocalView:
         """The flattened question ``cls * n_levels + level`` (equals ``cls`` without backlog)."""
         return self.cls * self.n_levels + self.level
 
-    def question_for(self, n_questions: int, field: str = "table") -> NDArray[np.int64]:
+    def question_for(self, n_questions: int, field: str = "table", question_map: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
         """The question index into a table/measurement set with ``n_questions`` entries.
 
-        ``n_questions == n_classes * n_levels``: the flattened (class, level) question;
-        ``n_questions == n_classes``: the class alone (the backlog level is ignored).
+        Without ``question_map``: ``n_questions == n_classes * n_levels`` gives the flattened
+        (class, level) question; ``n_questions == n_classes`` the class alone (level ignored).
+        With ``question_map`` (shape ``(n_classes,)`` or ``(n_classes, n_levels)``, see
+        :func:`check_question_map`): ``question_map[cls]`` or ``question_map[cls, level]``.
 
         Raises
         ------
         PolicyError
-            If ``n_questions`` fits neither.
+            If ``n_questions`` or the map does not fit the scenario.
         """
+        if question_map is not None:
+            qm = question_map
+            if qm.shape[0] != self.n_classes or (qm.ndim == 2 and qm.shape[1] != self.n_levels):
+                raise PolicyError(
+                    f"question_map: must have shape ({self.n_classes},) or ({self.n_classes}, {self.n_levels}) "
+                    f"(classes, backlog levels), got {qm.shape}"
+                )
+            if qm.max() >= n_questions:
+                raise PolicyError(f"question_map: entries must lie in range({n_questions}) (the {field}'s questions), got max {qm.max()}")
+            return qm[self.cls] if qm.ndim == 1 else qm[self.cls, self.level]
         if n_questions == self.n_classes * self.n_levels:
             return self.question
         if n_questions == self.n_classes:
@@ -124,6 +137,27 @@ class LocalView:
             f"n_classes * n_levels = {self.n_classes * self.n_levels} entries ((class, level) questions), "
             f"got {n_questions}"
         )
+
+
+def check_question_map(question_map: object) -> NDArray[np.int64] | None:
+    """Validate an optional observation -> question map (``None`` passes through).
+
+    ``question_map[c]`` (shape ``(n_classes,)``) or ``question_map[c, l]`` (shape
+    ``(n_classes, n_levels)``) is the question a server asks when its own class is ``c`` and its
+    backlog level ``l``; e.g. to merge fine demand classes into a game's coarser questions.
+    Entries must be integers >= 0; the shape is checked against the scenario at ``route`` time.
+    """
+    if question_map is None:
+        return None
+    qm = np.asarray(question_map)
+    if qm.ndim not in (1, 2) or qm.size == 0 or qm.dtype.kind not in "iu" or qm.min() < 0:
+        raise PolicyError(
+            "question_map: must be a non-empty integer array of shape (n_classes,) or (n_classes, n_levels) "
+            f"with entries >= 0, got {qm.dtype} array of shape {qm.shape}"
+        )
+    qm = qm.astype(np.int64)
+    qm.setflags(write=False)
+    return qm
 
 
 @runtime_checkable
