@@ -229,7 +229,9 @@ def run_point(
     lam : float
         Interruption price of the compiled game.
     solution : Solution, optional
-        Reuse a solved game (skips compile and solve).
+        Reuse a solved game (skips compile and solve). Otherwise the game is compiled with the
+        closed-form low-load costs, or, when the scenario observes backlog levels, with costs
+        estimated by simulation at its load (:func:`qcoord.compile.estimate_costs`).
     visibility, source :
         Passed to the entangled policy (Werner visibility; pair pool or stream).
     extra_policies : mapping name -> policy, optional
@@ -253,8 +255,14 @@ def run_point(
     if solution is None:
         if progress:
             progress("solve", 0, 1)
+        costs: Any = "closed_form"
+        if tuple(getattr(scenario, "backlog_levels", ()) or ()):
+            # questions include the backlog level: price them by simulation at the load
+            from qcoord.compile import estimate_costs
+
+            costs = estimate_costs(scenario, lam, seed=seed, restarts=restarts)
         solution = solve(
-            compile_game(scenario, lam),
+            compile_game(scenario, lam, costs=costs),
             quantum=True,
             npa_level=2 if npa else None,
             nonsignaling=npa,

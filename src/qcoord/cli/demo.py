@@ -35,7 +35,9 @@ class CLIError(ValueError):
 def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
     """Load a scenario TOML (``[scenario]`` table or flat fields) and its optional ``[study]`` table.
 
-    ``path=None`` loads the built-in default scenario.
+    ``path=None`` loads the built-in default scenario. The returned study table also lists, under
+    ``"scenario_keys"``, the scenario fields the file sets (run sizes not set in the file come from
+    the study defaults).
     """
     from qcoord.system import Scenario
 
@@ -53,10 +55,13 @@ def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
     study = data.get("study", {}) if isinstance(data.get("study", {}), dict) else {}
     body = data.get("scenario", {k: v for k, v in data.items() if k != "study"})
     allowed_study = {"lam"}
+    study = dict(study)
     unknown = sorted(set(study) - allowed_study)
     if unknown:
         raise CLIError(f"study.{unknown[0]}: unknown study field; allowed: {sorted(allowed_study)}")
-    return Scenario.from_dict(body), study
+    if not isinstance(body, dict):
+        raise CLIError("scenario: must be a table of fields")
+    return Scenario.from_dict(body), {**study, "scenario_keys": sorted(body)}
 
 
 def _fmt(x: Any, nd: int = 4) -> str:
@@ -100,7 +105,8 @@ def _run(scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed
                 raise CLIError(f"study.lam: must be a number >= 0, got {lam!r}")
             cfg = dataclasses.replace(cfg, lam=float(lam), lams=tuple(sorted(set(cfg.lams) | {float(lam)})))
         if not quick:
-            cfg = dataclasses.replace(cfg, n_pairs=int(scenario.n_pairs), warmup=int(scenario.warmup), replications=int(scenario.replications))
+            sizes = {k: int(getattr(scenario, k)) for k in ("n_pairs", "warmup", "replications") if k in study["scenario_keys"]}
+            cfg = dataclasses.replace(cfg, **sizes)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(), console=err, transient=True, disable=as_json and not err.is_terminal,
