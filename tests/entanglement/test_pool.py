@@ -114,16 +114,27 @@ def test_evict_oldest_capacity_one_age_is_truncated_exponential():
     assert s.dropped_capacity == s.generated - s.consumed - s.left_in_memory
 
 
-@pytest.mark.parametrize("consume", ["oldest", "freshest"])
-def test_fast_forward_kernel_agrees_with_explicit_reference(consume):
-    """Kernel (drop_new fast-forward + memoryless restarts) vs the reference fed explicit Poisson
-    generation times: same law of fallback and ages (two-sample tests)."""
-    r, lam, C, c, n = 3.0, 1.0, 2, 1.5, 40_000
+@pytest.mark.parametrize("mode", ["poisson", "attempts"])
+@pytest.mark.parametrize("consume,when_full,cutoff", [("oldest", "drop_new", 1.5), ("freshest", "drop_new", 1.5),
+                                                       ("oldest", "evict_oldest", None), ("freshest", "evict_oldest", None)])
+def test_fast_forward_kernel_agrees_with_explicit_reference(mode, consume, when_full, cutoff):
+    """Kernel (fast-forwards + memoryless restarts) vs the reference fed explicit generation times
+    (Poisson, or Bernoulli attempts on the grid): same law of fallback and ages (two-sample tests)."""
+    lam, C, n = 1.0, 2, 40_000
     rng = np.random.default_rng(np.random.SeedSequence(3))
     t = _poisson_times(rng, lam, n)
-    d = EntanglementPool(rate=r, capacity=C, cutoff=c, consume=consume).schedule(t, rng)
-    gens = _poisson_times(rng, r, int(r * t[-1] * 1.1) + 100)
-    gen, pid, st_ref = _kernels.pool_reference(gens, t, C, c, consume == "freshest", False)
+    if mode == "poisson":
+        r = 3.0
+        pool = EntanglementPool(rate=r, capacity=C, cutoff=cutoff, consume=consume, when_full=when_full)
+        gens = _poisson_times(rng, r, int(r * t[-1] * 1.1) + 100)
+    else:
+        period, q = 0.05, 0.15  # 3 pairs per unit time on average
+        pool = EntanglementPool(attempt_period=period, success_prob=q, capacity=C, cutoff=cutoff, consume=consume,
+                                when_full=when_full)
+        grid = period * np.arange(1, int(t[-1] / period) + 3)
+        gens = grid[rng.random(grid.size) < q]
+    d = pool.schedule(t, rng)
+    gen, pid, st_ref = _kernels.pool_reference(gens, t, C, cutoff, consume == "freshest", when_full == "evict_oldest")
     fb_ref = pid < 0
     se = math.sqrt(2 * 0.25 / n)
     assert abs(d.fallback.mean() - fb_ref.mean()) < 5 * se * 2  # x2: requests are correlated
@@ -131,6 +142,7 @@ def test_fast_forward_kernel_agrees_with_explicit_reference(consume):
     assert stats.ks_2samp(d.age[~d.fallback], age_ref).pvalue > 1e-3
     assert abs(d.stats.discarded_cutoff / n - st_ref[2] / n) < 0.03
     assert abs(d.stats.dropped_capacity / n - st_ref[3] / n) < 0.05
+    assert abs(d.stats.generated / st_ref[0] - 1) < 0.02
 
 
 # -- accounting ------------------------------------------------------------------------------
