@@ -152,3 +152,39 @@ def test_entangled_with_busy_flag_questions_matches_direct_sampling():
     a, b = sampler(strat).sample(x, y, uniforms=inp.uniforms[:, 1:3])
     np.testing.assert_array_equal(r.decision[rows, sa], a)
     np.testing.assert_array_equal(r.decision[rows, 1 - sa], b)
+
+
+@pytest.mark.parametrize("discipline", ["fcfs", "srpt"])
+def test_levels_match_the_simulated_queues(discipline):
+    """Independent check with qcoord.system's event-driven queues.
+
+    Work-conserving server: its unfinished work at t is max(0, (time it would empty with no later
+    arrivals) - t). Under FCFS that emptying time is the largest completion among customers released
+    by t (later arrivals queue behind them); under any work-conserving discipline the server is busy
+    at t iff some customer released by t completes after t.
+    """
+    from qcoord.system import Scenario
+    from qcoord.system.simulate import run_servers
+
+    thresholds = (0.0, 1.0) if discipline == "fcfs" else (0.0,)
+    sc = Scenario(arrival_rate=0.6, n_pairs=3000, warmup=0, replications=1, seed=5, backlog_levels=thresholds, discipline=discipline)
+    inp = sc.draw_inputs(0)
+    nl = len(thresholds) + 1
+    table = np.random.default_rng(1).integers(0, 2, 2 * nl)  # random (class, level) rule
+    r = LocalRule(table).route(inp, sc)
+    assert len(np.unique(r.level)) == nl
+    comp = run_servers(inp, r, discipline).completion
+    for s in (0, 1):
+        mask_s = r.dest == s
+        rel, cmp = r.release[mask_s], comp[mask_s]
+        pair_of = np.nonzero(mask_s)[0]
+        for i in range(inp.n):
+            t = inp.arrival[i]
+            seen = (rel <= t) & (pair_of < i)
+            last = cmp[seen].max() if seen.any() else -np.inf
+            if discipline == "fcfs":
+                w = max(0.0, last - t)
+                expected = sum(w > th for th in thresholds)
+            else:
+                expected = int(bool(((cmp > t) & seen).any()))
+            assert r.level[i, s] == expected, (s, i, t)
