@@ -264,3 +264,13 @@ def test_question_map_merges_observations():
         Correlated(p, question_map=[0, 1, 2]).route(inputs, sc)
     with pytest.raises(PolicyError, match="question_map: must be a non-empty integer array"):
         Correlated(p, question_map=[0.5, 1, 1])
+
+
+@pytest.mark.parametrize("backlog", [(), (0.0,)])
+def test_empty_inputs(backlog):
+    inputs = make_inputs(np.zeros(0), np.zeros((0, 2), int), np.zeros(0, int), uniforms=np.zeros((0, 4)))
+    sc = TinyScenario(backlog_levels=backlog)
+    for p in [LocalRule((0, 1, 1, 0)), SharedRandomness([LocalRule((0, 0))], [1.0]), Correlated(np.full((2, 2, 2, 2), 0.25)),
+              Entangled(_keep_forward_strategy()), Oracle(JOINT), NaiveCommunicate(JOINT), HoldForMessage()]:
+        r = p.route(inputs, sc)
+        assert r.dest.shape == r.release.shape == r.decision.shape == r.level.shape == (0, 2)
