@@ -28,5 +28,6 @@ def spec() -> SweepSpec:
 
 
 def comparable(frame):
-    """The results table without the columns that legitimately differ between runs (timings)."""
-    return frame.drop(columns=["elapsed_s"]).reset_index(drop=True)
+    """The results table without the columns that legitimately differ between runs: timings, and the
+    code version (another process may see a newer commit or a dirty tree of the shared checkout)."""
+    return frame.drop(columns=["elapsed_s", "code_version"]).reset_index(drop=True)
