@@ -69,3 +69,18 @@ def test_evaluate_point_rows_and_determinism():
     # a different seed changes the inputs
     other = evaluate_point(sc, classes, replications=3, seed=12)
     assert other[1]["mean_waiting"] != ent["mean_waiting"]
+
+
+def test_frontier_and_compare_on_common_inputs():
+    from qcoord.analysis import compare, frontier
+
+    sc = Scenario(arrival_rate=0.1, baseline=setup(2.0), n_pairs=6_000, warmup=500, replications=4, seed=8)
+    ent = frontier(sc, "entangled", [0.45, 0.5, 0.55])
+    loc = frontier(sc, "local", [0.0, 0.3, 1.0])
+    assert ent.waiting.shape == (4, 3) and loc.throughput.shape == (4, 3)
+    # the local optimum moves along the frontier: more splits (less waiting) as lam falls
+    assert np.mean(loc.split[:, 0]) > np.mean(loc.split[:, 1]) > np.mean(loc.split[:, 2])
+    gains = compare(ent, loc)
+    assert len(gains) == 3 and gains[1].low > 0  # lam = 0.5: significant gain
+    curve = ent.curve()
+    assert curve["lam"] == [0.45, 0.5, 0.55] and all(lo <= m <= hi for lo, m, hi in zip(curve["t_lo"], curve["t"], curve["t_hi"]))
