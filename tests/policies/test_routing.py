@@ -274,3 +274,26 @@ def test_empty_inputs(backlog):
               Entangled(_keep_forward_strategy()), Oracle(JOINT), NaiveCommunicate(JOINT), HoldForMessage()]:
         r = p.route(inputs, sc)
         assert r.dest.shape == r.release.shape == r.decision.shape == r.level.shape == (0, 2)
+
+
+def test_policies_pickle_and_route_identically(tiny):
+    """Sweeps ship policies to worker processes: a pickled policy must route the same."""
+    import pickle
+
+    from qcoord.entanglement import EntanglementPool
+
+    inputs, sc = tiny
+    pols = [
+        LocalRule((0, 1), (1, 0), role_symmetric=False),
+        SharedRandomness([LocalRule((0, 0)), ThresholdRule(1)], [0.5, 0.5]),
+        Correlated(np.full((2, 2, 2, 2), 0.25), question_map=[0, 1]),
+        Entangled(_keep_forward_strategy(), EntanglementPool(rate=0.5), fallback=LocalRule((1, 1))),
+        NaiveCommunicate(JOINT, latency=0.3),
+        HoldForMessage(latency=0.2),
+    ]
+    for p in pols:
+        q = pickle.loads(pickle.dumps(p))
+        a, b = p.route(inputs, sc), q.route(inputs, sc)
+        assert q.name == p.name and q.describe() == p.describe()
+        np.testing.assert_array_equal(a.decision, b.decision)
+        np.testing.assert_array_equal(a.release, b.release)
