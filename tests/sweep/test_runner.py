@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcoord.sweep import (
     LocalExecutor,
@@ -131,3 +136,32 @@ def test_bad_arguments(tmp_path, spec):
         DaskExecutor("tcp://127.0.0.1:9", timeout=1.0)
     with pytest.raises(ExecutorError, match="^dask: give either|^serial: cannot be combined"):
         make_executor(serial=True, dask=True)
+
+
+def test_existing_cluster_via_scheduler_address(tmp_path, reference):
+    from distributed import LocalCluster
+
+    from qcoord.sweep import DaskExecutor
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with DaskExecutor(cluster.scheduler_address) as ex:
+            assert ex.workers == 2 and ex.describe().startswith(f"dask @ {cluster.scheduler_address}")
+            run_sweep(small_spec(), tmp_path / "remote.sqlite", evaluator=EVALUATOR, executor=ex, batch_size=4)
+    assert comparable(load_results(tmp_path / "remote.sqlite")).equals(reference)
+
+
+@settings(max_examples=10)
+@given(batch=st.integers(1, 13), done=st.sets(st.integers(0, 11), max_size=11), target=st.sampled_from([1e-4, 0.1]))
+def test_numbers_do_not_depend_on_batching_or_what_was_finished_before(reference, batch, done, target):
+    spec = small_spec()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "p.sqlite"
+        with SweepStore(path) as store:
+            store.bind(spec)
+            if done:
+                store.write_task(evaluate_points(spec, sorted(done), evaluator=EVALUATOR), root_seed=spec.seed,
+                                 replications=spec.replications)
+        s = run_sweep(spec, path, evaluator=EVALUATOR, executor=SerialExecutor(),
+                      batch_size=batch if batch <= 12 else None, target_task_s=target)
+        assert (s.skipped, s.computed) == (len(done), 12 - len(done))
+        assert comparable(load_results(path)).equals(reference)

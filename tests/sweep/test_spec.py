@@ -155,3 +155,29 @@ def test_expansion_is_the_cartesian_product(value_lists):
     assert len({p.key for p in pts}) == len(pts)
     for i in {0, len(pts) - 1}:
         assert spec.point(i).key == pts[i].key and spec.point(i).seed == pts[i].seed
+
+
+@pytest.mark.parametrize("name", ["sweep_small.toml", "sweep_load_delay.toml"])
+def test_example_specs_are_valid(name):
+    from pathlib import Path
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / name)
+    assert spec.n_points >= 6 and set(spec.classes) >= {"local", "entangled"}
+    try:
+        from qcoord.system import Scenario
+    except ImportError:  # pragma: no cover
+        return
+    for i in (0, spec.n_points - 1):  # every point is a valid scenario
+        Scenario.from_dict(spec.point(i).scenario)
+
+
+def test_evaluator_options_in_spec():
+    spec = make(evaluate={"lam": 0.5}, axes={"evaluate.visibility": [0.8, 1.0], "arrival_rate": [0.1]})
+    p = spec.points()
+    assert [q.options for q in p] == [{"lam": 0.5, "visibility": 0.8}, {"lam": 0.5, "visibility": 1.0}]
+    assert "visibility" not in p[0].scenario and p[0].key != p[1].key
+    for bad, field in (({"evaluate": {"seed": 1}}, "evaluate.seed"), ({"evaluate": 3}, "evaluate"),
+                       ({"axes": {"evaluate.a.b": [1]}}, 'axes."evaluate.a.b"'),
+                       ({"axes": {"evaluate.progress": [1]}}, 'axes."evaluate.progress"')):
+        with pytest.raises(SweepSpecError, match=f"^{field}:".replace(".", r"\.")):
+            make(**bad)
