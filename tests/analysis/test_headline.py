@@ -84,3 +84,19 @@ def test_frontier_and_compare_on_common_inputs():
     assert len(gains) == 3 and gains[1].low > 0  # lam = 0.5: significant gain
     curve = ent.curve()
     assert curve["lam"] == [0.45, 0.5, 0.55] and all(lo <= m <= hi for lo, m, hi in zip(curve["t_lo"], curve["t"], curve["t_hi"]))
+
+
+def test_backlog_scope_check_is_certified_and_reported():
+    import dataclasses
+
+    from qcoord.analysis.claims import QUICK, scope_backlog
+
+    cfg = dataclasses.replace(QUICK, backlog=True, backlog_pairs=12_000, replications=3, backlog_lams=(0.5,))
+    c = scope_backlog(Scenario(baseline=setup(2.0)), cfg, seed=4)
+    assert isinstance(c.held, bool)
+    scan = c.details["scan"][0]
+    # NPA level 2 bounds every quantum strategy: it is >= the see-saw value >= the classical value
+    assert scan["npa2"] >= scan["quantum"] - 1e-6 and scan["quantum"] >= scan["classical"] - 1e-9
+    assert scan["nonsignaling"] >= scan["npa2"] - 1e-6
+    assert set(c.details["gains"]) == {"entangled-class-only", "entangled-class-estimated", "entangled-busy"}
+    assert c.params["arrival_rate"] == 0.3 and "busy flag" in c.title

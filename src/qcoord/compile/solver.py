@@ -257,7 +257,6 @@ class Solution:
             "seed": self.seed,
         }
         if q is not None:
-            beh = self.compiled.game.value  # noqa: F841 - kept for symmetry
             out["quantum_split_prob"] = self.compiled.split_prob(q.strategy.behaviour())
             out["quantum_waiting"] = self.compiled.waiting(q.strategy.behaviour())
         cs = self.classical_strategy.behaviour((2, 2))
