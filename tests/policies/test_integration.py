@@ -97,3 +97,23 @@ def test_entangled_and_shared_randomness_run_in_simulate():
     p = strat.behaviour()
     split = np.mean([p[0, 0, x, y] + p[1, 1, x, y] for x in range(2) for y in range(2)])
     assert res.mean("split_prob", "entangled-sym") == pytest.approx(split, abs=0.02)
+
+
+def test_route_info_reports_pool_fallbacks():
+    from qcoord.entanglement import EntanglementPool
+    from qcoord.policies import route_info
+
+    sc = _scenario(0.1, n_pairs=5000)
+    strat = LocalMeasurements.from_bloch_angles([0.4, 1.9], [1.0, -0.6]).strategy(partially_entangled(np.deg2rad(42.7)))
+    pool = EntanglementPool(rate=0.05, capacity=1, memory_time=50.0)  # half the rate of pair arrivals
+    pol = Entangled(strat, pool, fallback=LocalRule((0, 0)))
+    infos = route_info(pol, sc)
+    assert len(infos) == sc.replications
+    for r, info in enumerate(infos):
+        assert info["replication"] == r and info["seed"] == sc.seed
+        assert info["fallbacks"] == info["pool_stats"].fallbacks
+        # supply 0.05 vs demand 0.1 per unit time: at least about half the decisions fall back
+        assert 0.4 < info["fallback_rate"] < 0.8
+        assert 0 < info["split_prob"] < 1
+    res = simulate(sc, pol)
+    assert res.values("split_prob", pol.name) == pytest.approx([i["split_prob"] for i in infos], abs=0.02)

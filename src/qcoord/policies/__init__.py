@@ -16,10 +16,11 @@ Every policy has ``name``, ``role_symmetric``, ``describe()`` and ``route(inputs
 PolicyRouting`` (a :class:`qcoord.system.Routing` plus ``level`` and ``info``). When the scenario
 observes backlog (``backlog_levels``) and a table is indexed by ``class * n_levels + level``, decisions
 are made in a sequential pass over own workloads (:mod:`qcoord.policies.backlog`).
+:func:`route_info` returns what a policy used per replication (e.g. an entanglement pool's fallbacks).
 """
 
 from .backlog import backlog_pass, backlog_pass_reference
-from .base import SAMPLING_COLUMNS, SHARED_UNIFORM_COLUMN, LocalPolicy, PairPolicy, PolicyRouting
+from .base import SAMPLING_COLUMNS, SHARED_UNIFORM_COLUMN, LocalPolicy, PairPolicy, PolicyRouting, route_info
 from .communicate import Communicate, HoldForMessage, NaiveCommunicate, Oracle, joint_optimum
 from .correlated import Correlated
 from .entangled import Entangled
@@ -42,6 +43,7 @@ __all__ = [
     "PairPolicy",
     "LocalPolicy",
     "PolicyRouting",
+    "route_info",
     "PolicyError",
     "LocalView",
     "NoShare",

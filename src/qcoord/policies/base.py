@@ -36,7 +36,7 @@ from .views import ROLE_A, ROLE_B, LocalView, NoShare, Share
 if TYPE_CHECKING:  # pragma: no cover
     from ..system.scenario import Scenario
 
-__all__ = ["PolicyRouting", "PairPolicy", "LocalPolicy", "Context", "SHARED_UNIFORM_COLUMN", "SAMPLING_COLUMNS"]
+__all__ = ["PolicyRouting", "PairPolicy", "LocalPolicy", "Context", "route_info", "SHARED_UNIFORM_COLUMN", "SAMPLING_COLUMNS"]
 
 #: Column of ``inputs.uniforms`` holding the shared uniform (mixture component choice).
 SHARED_UNIFORM_COLUMN: int = 0
@@ -281,3 +281,33 @@ class LocalPolicy(PairPolicy):
             share = NoShare() if resource is None else resource.share(server, role, idx)
             dec[idx, server] = _validate_decisions(self.decide(view, share), idx.size, self.name)
         return dec
+
+
+def route_info(policy: PairPolicy, scenario: "Scenario", replications: int | None = None) -> list[dict[str, Any]]:
+    """What a policy observed and used in each replication (the ``info`` of its routings).
+
+    The simulator keeps only the metrics of a run; this re-routes each replication's inputs (the
+    same common random numbers, so the same decisions) and returns ``routing.info`` per replication
+    plus its ``split_prob`` (KEEP/KEEP or FORWARD/FORWARD) and ``forward_rate``; e.g. the pool
+    ``fallbacks`` and ``mean_visibility`` of an :class:`~qcoord.policies.Entangled` policy.
+
+    Parameters
+    ----------
+    policy : PairPolicy
+    scenario : Scenario
+        Needs ``draw_inputs(replication)``.
+    replications : int, optional
+        Default ``scenario.replications``.
+    """
+    reps = int(scenario.replications if replications is None else replications)
+    if reps < 1:
+        raise PolicyError(f"replications: must be an integer >= 1, got {replications!r}")
+    out = []
+    for r in range(reps):
+        routing = policy.route(scenario.draw_inputs(r), scenario)
+        dec = routing.decision
+        info = dict(routing.info)
+        info["split_prob"] = float((dec[:, 0] == dec[:, 1]).mean()) if dec.shape[0] else float("nan")
+        info["forward_rate"] = float(dec.mean()) if dec.shape[0] else float("nan")
+        out.append(info)
+    return out
