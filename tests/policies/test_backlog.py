@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcoord.policies import Correlated, LocalRule, PolicyError, backlog_pass, backlog_pass_reference
+from qcoord.policies import Correlated, LocalRule, PolicyError, SharedRandomness, backlog_pass, backlog_pass_reference
 from qcoord.policies.correlated import sample_first, sample_second
 
 from .conftest import TinyScenario, make_inputs
@@ -188,3 +188,17 @@ def test_levels_match_the_simulated_queues(discipline):
             else:
                 expected = int(bool(((cmp > t) & seen).any()))
             assert r.level[i, s] == expected, (s, i, t)
+
+
+def test_separable_shortcut_equals_full_hypothetical_table():
+    rng = np.random.default_rng(12)
+    n = 2000
+    inp = make_inputs(np.cumsum(rng.exponential(1 / 0.7, n)), rng.integers(0, 3, (n, 2)), rng.integers(0, 2, n), rng.exponential(1.0, (n, 2)), seed=12)
+    sc = TinyScenario(num_classes=3, backlog_levels=(0.0, 0.8))
+    mix = SharedRandomness([LocalRule(rng.integers(0, 2, 9), rng.integers(0, 2, 9)), LocalRule(rng.integers(0, 2, 9))], [0.4, 0.6])
+    fast = mix.route(inp, sc)
+    mix.separable_levels = False  # instance override: all L^2 combinations
+    slow = mix.route(inp, sc)
+    assert len(np.unique(fast.level)) == 3
+    np.testing.assert_array_equal(fast.decision, slow.decision)
+    np.testing.assert_array_equal(fast.level, slow.level)

@@ -133,6 +133,9 @@ class PairPolicy:
     role_symmetric: bool = True
     #: Number of ``inputs.uniforms`` columns the policy reads.
     uniform_columns: int = 0
+    #: True when server j's decision never depends on the other server's level (deterministic local
+    #: rules and their mixtures): the backlog pass then needs L hypothetical passes instead of L^2.
+    separable_levels: bool = False
 
     # ----------------------------------------------------------------- hooks
     def _prepare(self, inputs: PairInputs, ctx: Context) -> dict[str, Any]:
@@ -207,11 +210,18 @@ class PairPolicy:
         if self.uses_levels(ctx.n_classes, L):
             table = np.empty((ctx.n, 2, L, L), dtype=np.int8)
             lev = np.empty((ctx.n, 2), dtype=np.int64)
-            for l0 in range(L):
-                for l1 in range(L):
-                    lev[:, 0] = l0
-                    lev[:, 1] = l1
-                    table[:, :, l0, l1] = self._decide(inputs, ctx, state, lev)
+            if self.separable_levels:
+                for lv in range(L):
+                    lev[:] = lv
+                    d = self._decide(inputs, ctx, state, lev)
+                    table[:, 0, lv, :] = d[:, 0, None]
+                    table[:, 1, :, lv] = d[:, 1, None]
+            else:
+                for l0 in range(L):
+                    for l1 in range(L):
+                        lev[:, 0] = l0
+                        lev[:, 1] = l1
+                        table[:, :, l0, l1] = self._decide(inputs, ctx, state, lev)
             keep, fwd = offset
             off3 = np.empty((ctx.n, 2, 2))
             off3[:, :, KEEP] = keep

@@ -38,6 +38,8 @@ def _table(values: Sequence[int], field: str) -> tuple[int, ...]:
 class DeterministicRule(LocalPolicy):
     """Marker base for rules whose decision depends on the local view alone (no resource)."""
 
+    separable_levels = True
+
 
 class LocalRule(DeterministicRule):
     """A fixed decision table per role: observation -> decision.
@@ -164,6 +166,7 @@ class SharedRandomness(LocalPolicy):
     """
 
     uniform_columns = SHARED_UNIFORM_COLUMN + 1
+    separable_levels = True
 
     def __init__(self, components: Sequence[DeterministicRule], weights: Sequence[float], *, role_symmetric: bool | None = None, name: str | None = None) -> None:
         comps = tuple(components)
