@@ -49,17 +49,30 @@ _THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", 
 
 
 def limit_threads(n: int = 1) -> None:
-    """Limit this process to ``n`` compute threads (worker initializer; see module notes)."""
+    """Limit this process to ``n`` compute threads (process-pool worker initializer).
+
+    Before numba is imported the thread variables are set in the environment (read once at import).
+    Once numba is loaded its ``NUMBA_NUM_THREADS`` must not change any more (numba refuses a
+    different value after its pool started), so only ``numba.set_num_threads(n)`` is called; it
+    applies to the calling thread, which in a process-pool worker is the one that runs the tasks.
+    """
     import sys
 
-    for var in _THREAD_VARS:
-        os.environ[var] = str(n)
     nb = sys.modules.get("numba")
+    for var in _THREAD_VARS:
+        if var == "NUMBA_NUM_THREADS" and nb is not None:
+            continue
+        os.environ[var] = str(n)
     if nb is not None:
         try:
             nb.set_num_threads(min(n, nb.config.NUMBA_NUM_THREADS))
         except Exception:  # pragma: no cover - numba without a threading layer
             pass
+
+
+def _worker_env(n: int = 1) -> dict[str, str]:
+    """Environment of fresh worker processes (Dask nannies): one compute thread each."""
+    return {var: str(n) for var in _THREAD_VARS}
 
 
 def _check_workers(workers: int | None, field: str = "workers") -> int:
@@ -228,11 +241,10 @@ class DaskExecutor(Executor):
         else:
             n = _check_workers(workers)
             try:
+                extra = {"env": _worker_env(1)} if processes else {}
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                             dashboard_address=None)
+                                             dashboard_address=None, **extra)
                 self._client = Client(self._cluster)
-                if processes:
-                    self._client.run(limit_threads)
             except Exception as exc:
                 if self._cluster is not None:
                     self._cluster.close()
