@@ -36,6 +36,7 @@ __all__ = [
     "run_queue_reference",
     "server_job_order",
     "run_two_servers",
+    "routing_violation",
 ]
 
 DISCIPLINES: dict[str, int] = {"srpt": 0, "np": 1, "fcfs": 2}
@@ -99,37 +100,45 @@ def _pop(heap: NDArray[np.int64], n: int, key: NDArray[np.float64]) -> int:
 
 
 @njit(cache=True)
-def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
-    m = release.shape[0]
-    comp = np.empty(m, dtype=np.float64)
+def _queue(order, release, size, comp, code):  # type: ignore[no-untyped-def]
+    """Run one server on jobs ``order[0..m-1]`` (indices into ``release``/``size``/``comp``).
+
+    ``order`` lists the jobs by rank (sorted by release); completion times are written to
+    ``comp[order[a]]``. Returns the idle gaps and the final completion time.
+    """
+    m = order.shape[0]
     gap_start = np.empty(m, dtype=np.float64)
     gap_end = np.empty(m, dtype=np.float64)
     ng = 0
     t = 0.0
     if code == 2:  # fcfs
         for i in range(m):
-            r = release[i]
+            f = order[i]
+            r = release[f]
             if t < r:
                 gap_start[ng] = t
                 gap_end[ng] = r
                 ng += 1
                 t = r
-            t = t + size[i]
-            comp[i] = t
-        return comp, gap_start[:ng], gap_end[:ng], t
+            t = t + size[f]
+            comp[f] = t
+        return gap_start[:ng], gap_end[:ng], t
     heap = np.empty(m, dtype=np.int64)
     n = 0
+    key = np.empty(m, dtype=np.float64)  # by rank: remaining work (srpt) or size (np)
+    for i in range(m):
+        key[i] = size[order[i]]
     if code == 0:  # preemptive srpt
         # ``cur`` is in service (least (remaining, rank) of all present jobs); the heap holds the
         # waiting ones keyed by their remaining work, which does not change while they wait.
-        rem = size.copy()
+        rem = key
         cur = -1
         for i in range(m):
-            r = release[i]
+            r = release[order[i]]
             while cur >= 0:
                 if t + rem[cur] <= r:
                     t = t + rem[cur]
-                    comp[cur] = t
+                    comp[order[cur]] = t
                     rem[cur] = 0.0
                     if n > 0:
                         cur = heap[0]
@@ -154,110 +163,88 @@ def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
             t = r
         while cur >= 0:
             t = t + rem[cur]
-            comp[cur] = t
+            comp[order[cur]] = t
             rem[cur] = 0.0
             if n > 0:
                 cur = heap[0]
                 n = _pop(heap, n, rem)
             else:
                 cur = -1
-        return comp, gap_start[:ng], gap_end[:ng], t
+        return gap_start[:ng], gap_end[:ng], t
     # non-preemptive sjf
+    sz = key
     for i in range(m):
-        r = release[i]
+        r = release[order[i]]
         while n > 0 and t < r:
             j = heap[0]
-            n = _pop(heap, n, size)
-            t = t + size[j]
-            comp[j] = t
+            n = _pop(heap, n, sz)
+            t = t + sz[j]
+            comp[order[j]] = t
         if n == 0 and t <= r:
             if t < r:
                 gap_start[ng] = t
                 gap_end[ng] = r
                 ng += 1
-            t = r + size[i]
-            comp[i] = t
+            t = r + sz[i]
+            comp[order[i]] = t
         else:
-            n = _push(heap, n, size, i)
+            n = _push(heap, n, sz, i)
     while n > 0:
         j = heap[0]
-        n = _pop(heap, n, size)
-        t = t + size[j]
-        comp[j] = t
-    return comp, gap_start[:ng], gap_end[:ng], t
+        n = _pop(heap, n, sz)
+        t = t + sz[j]
+        comp[order[j]] = t
+    return gap_start[:ng], gap_end[:ng], t
 
 
 @njit(cache=True)
-def _merge_sorted(kept, fwd, release):  # type: ignore[no-untyped-def]
-    """Merge two index lists sorted by release (ties: ``kept`` first); ``ok`` False if unsorted."""
-    nk = kept.shape[0]
-    nf = fwd.shape[0]
-    for a in range(1, nk):
-        if release[kept[a]] < release[kept[a - 1]]:
-            return kept[:0], False
-    for a in range(1, nf):
-        if release[fwd[a]] < release[fwd[a - 1]]:
-            return kept[:0], False
-    out = np.empty(nk + nf, dtype=np.int64)
-    i = 0
-    j = 0
-    o = 0
-    while i < nk and j < nf:
-        if release[fwd[j]] < release[kept[i]]:
-            out[o] = fwd[j]
-            j += 1
-        else:
-            out[o] = kept[i]
-            i += 1
-        o += 1
-    while i < nk:
-        out[o] = kept[i]
-        i += 1
-        o += 1
-    while j < nf:
-        out[o] = fwd[j]
-        j += 1
-        o += 1
-    return out, True
-
-
-@njit(cache=True)
-def _split_jobs(dest, decision):  # type: ignore[no-untyped-def]
-    """Flat indices of (server 0 KEEP, server 0 FORWARD, server 1 KEEP, server 1 FORWARD) customers."""
-    m = dest.shape[0]
-    counts = np.zeros(4, dtype=np.int64)
-    for f in range(m):
-        counts[2 * dest[f] + decision[f]] += 1
-    k0 = np.empty(counts[0], dtype=np.int64)
-    f0 = np.empty(counts[1], dtype=np.int64)
-    k1 = np.empty(counts[2], dtype=np.int64)
-    f1 = np.empty(counts[3], dtype=np.int64)
-    fill = np.zeros(4, dtype=np.int64)
-    for f in range(m):
-        g = 2 * dest[f] + decision[f]
-        if g == 0:
-            k0[fill[0]] = f
-        elif g == 1:
-            f0[fill[1]] = f
-        elif g == 2:
-            k1[fill[2]] = f
-        else:
-            f1[fill[3]] = f
-        fill[g] += 1
-    return k0, f0, k1, f1
+def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
+    m = release.shape[0]
+    comp = np.empty(m, dtype=np.float64)
+    gs, ge, t = _queue(np.arange(m), release, size, comp, code)
+    return comp, gs, ge, t
 
 
 @njit(cache=True)
 def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyped-def]
-    """Merge the KEEP and FORWARD customers of one server by (release, KEEP first, flat index).
+    """Flat indices of ``server``'s customers by (release, KEEP first, flat index).
 
-    Returns ``(order, ok)``; ``ok`` is False when a subsequence is not sorted by release (holds),
-    in which case the caller sorts instead.
+    Two cursors walk the KEEP and the FORWARD customers of the server in flat order and merge
+    them. Returns ``(order, ok)``; ``ok`` is False when either stream is not sorted by release
+    (e.g. holds), in which case the caller sorts instead.
     """
-    k0, f0, k1, f1 = _split_jobs(dest, decision)
-    if server == 0:
-        return _merge_sorted(k0, f0, release)
-    return _merge_sorted(k1, f1, release)
+    m = dest.shape[0]
+    out = np.empty(m, dtype=np.int64)
+    i = 0
+    while i < m and not (dest[i] == server and decision[i] == 0):
+        i += 1
+    j = 0
+    while j < m and not (dest[j] == server and decision[j] != 0):
+        j += 1
+    last_i = -np.inf
+    last_j = -np.inf
+    o = 0
+    while i < m or j < m:
+        if j >= m or (i < m and release[i] <= release[j]):
+            r = release[i]
+            if r < last_i:
+                return out[:0], False
+            last_i = r
+            out[o] = i
+            i += 1
+            while i < m and not (dest[i] == server and decision[i] == 0):
+                i += 1
+        else:
+            r = release[j]
+            if r < last_j:
+                return out[:0], False
+            last_j = r
+            out[o] = j
+            j += 1
+            while j < m and not (dest[j] == server and decision[j] != 0):
+                j += 1
+        o += 1
+    return out[:o], True
 
 
 @njit(cache=True)
@@ -268,23 +255,11 @@ def _run_two_servers(dest, decision, release, size, code):  # type: ignore[no-un
     gs0, ge0, gs1, ge1 = empty, empty, empty, empty
     last0 = 0.0
     last1 = 0.0
-    k0, f0, k1, f1 = _split_jobs(dest, decision)
     for server in range(2):
-        if server == 0:
-            order, ok = _merge_sorted(k0, f0, release)
-        else:
-            order, ok = _merge_sorted(k1, f1, release)
+        order, ok = _server_job_order(dest, decision, release, server)
         if not ok:
             return comp, gs0, ge0, last0, gs1, ge1, last1, False
-        k = order.shape[0]
-        rel = np.empty(k, dtype=np.float64)
-        sz = np.empty(k, dtype=np.float64)
-        for a in range(k):
-            rel[a] = release[order[a]]
-            sz[a] = size[order[a]]
-        c, gs, ge, last = _run_queue(rel, sz, code)
-        for a in range(k):
-            comp[order[a]] = c[a]
+        gs, ge, last = _queue(order, release, size, comp, code)
         if server == 0:
             gs0, ge0, last0 = gs, ge, last
         else:
@@ -339,6 +314,36 @@ def server_job_order(
     at = dest == server
     idx = np.concatenate((np.flatnonzero(at & (decision == 0)), np.flatnonzero(at & (decision != 0))))
     return idx[np.argsort(release[idx], kind="stable")]
+
+
+@njit(cache=True)
+def _routing_violation(dest, decision, release, arrival):  # type: ignore[no-untyped-def]
+    n = arrival.shape[0]
+    for i in range(n):
+        a = arrival[i]
+        for j in range(2):
+            k = dest[i, j]
+            dc = decision[i, j]
+            if k != 0 and k != 1:
+                return 1
+            if dc != 0 and dc != 1:
+                return 2
+            if (k != j) != (dc == 1):
+                return 3
+            r = release[i, j]
+            if not np.isfinite(r):
+                return 4
+            if r < a:
+                return 5
+    return 0
+
+
+def routing_violation(
+    dest: NDArray[np.int64], decision: NDArray[np.int64], release: NDArray[np.float64], arrival: NDArray[np.float64]
+) -> int:
+    """First violated routing rule (0 = none): 1 dest not in {0, 1}; 2 decision not KEEP/FORWARD;
+    3 decision inconsistent with dest; 4 non-finite release; 5 release before the pair's arrival."""
+    return int(_routing_violation(dest, decision, release, arrival))
 
 
 def run_queue(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._kernels import routing_violation
 from .interface import FORWARD, KEEP, PairInputs, Routing, RoutingError
 
 __all__ = ["routing_from_decisions", "routing_with_holds", "check_routing"]
@@ -27,9 +28,14 @@ def _decisions(decision: ArrayLike, n: int) -> NDArray[np.int8]:
     dec = np.asarray(decision)
     if dec.shape != (n, 2):
         raise RoutingError(f"decision: must have shape ({n}, 2), got {dec.shape}")
-    if dec.size and not (dec.min() >= KEEP and dec.max() <= FORWARD and np.array_equal(dec, dec.astype(np.int8))):
+    if dec.dtype.kind == "b":
+        return dec.astype(np.int8)
+    if dec.dtype.kind not in "iu":
+        if not np.all(np.isin(dec, (KEEP, FORWARD))):
+            raise RoutingError("decision: entries must be KEEP (0) or FORWARD (1)")
+    elif dec.size and not (dec.min() >= KEEP and dec.max() <= FORWARD):
         raise RoutingError("decision: entries must be KEEP (0) or FORWARD (1)")
-    return dec.astype(np.int8)
+    return dec.astype(np.int8, copy=False)
 
 
 def routing_with_holds(
@@ -57,7 +63,7 @@ def routing_with_holds(
     """
     n = inputs.n
     dec = _decisions(decision, n)
-    release = inputs.arrival[:, None] + scenario.handoff_delay * dec
+    release = inputs.arrival[:, None] + np.where(dec == FORWARD, scenario.handoff_delay, 0.0)
     if hold is not None:
         h = np.asarray(hold, dtype=np.float64)
         if h.shape != (n, 2):
@@ -90,14 +96,26 @@ def check_routing(routing: Routing, inputs: PairInputs) -> None:
             raise RoutingError(f"routing.{name}: must have shape ({n}, 2), got {np.shape(arr)}")
     dest = np.asarray(routing.dest)
     dec = np.asarray(routing.decision)
-    if n and not (dest.min() >= 0 and dest.max() <= 1 and np.all(dest == dest.astype(np.int8))):
-        raise RoutingError("routing.dest: servers must be 0 or 1")
-    if n and not (dec.min() >= KEEP and dec.max() <= FORWARD and np.all(dec == dec.astype(np.int8))):
-        raise RoutingError("routing.decision: entries must be KEEP (0) or FORWARD (1)")
-    if np.any((dest != np.arange(2, dtype=dest.dtype)[None, :]) != (dec == FORWARD)):
-        raise RoutingError("routing.decision: must be FORWARD exactly where dest differs from the arrival server")
-    rel = np.asarray(routing.release, dtype=np.float64)
-    if not np.all(np.isfinite(rel)):
-        raise RoutingError("routing.release: release times must be finite")
-    if np.any(rel < inputs.arrival[:, None]):
-        raise RoutingError("routing.release: a customer cannot join a queue before its pair arrives")
+    rel = np.asarray(routing.release)
+    for name, arr in (("dest", dest), ("decision", dec)):
+        if arr.dtype.kind not in "iub":
+            raise RoutingError(f"routing.{name}: must be an integer array, got dtype {arr.dtype}")
+    if rel.dtype.kind not in "iuf":
+        raise RoutingError(f"routing.release: must be a real array, got dtype {rel.dtype}")
+    code = routing_violation(
+        dest.astype(np.int8) if dest.dtype.kind == "b" else dest,
+        dec.astype(np.int8) if dec.dtype.kind == "b" else dec,
+        rel.astype(np.float64, copy=False),
+        np.asarray(inputs.arrival, dtype=np.float64),
+    )
+    if code:
+        raise RoutingError(_VIOLATIONS[code])
+
+
+_VIOLATIONS = {
+    1: "routing.dest: servers must be 0 or 1",
+    2: "routing.decision: entries must be KEEP (0) or FORWARD (1)",
+    3: "routing.decision: must be FORWARD exactly where dest differs from the arrival server",
+    4: "routing.release: release times must be finite",
+    5: "routing.release: a customer cannot join a queue before its pair arrives",
+}
