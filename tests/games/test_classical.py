@@ -25,7 +25,12 @@ from qcoord.games import (
     odd_cycle,
     random_game,
 )
-from qcoord.games._classical_kernels import chunk_maxima, chunk_maxima_reference
+from qcoord.games._classical_kernels import (
+    chunk_maxima,
+    chunk_maxima_reference,
+    chunk_maxima_serial,
+    max_value_direct,
+)
 from qcoord.games.classical import _all_tuples
 
 
@@ -186,6 +191,12 @@ def test_kernel_matches_plain_reference():
     chunk_maxima(Wt, delta, k, prefixes, v, a)
     v_ref, _ = chunk_maxima_reference(Wt, k, prefixes)
     np.testing.assert_allclose(v, v_ref, atol=1e-13)
+    v_serial = np.empty(len(prefixes))
+    a_serial = np.empty_like(a)
+    chunk_maxima_serial(Wt, delta, k, prefixes, v_serial, a_serial)
+    np.testing.assert_array_equal(v_serial, v)
+    np.testing.assert_array_equal(a_serial, a)
+    assert max_value_direct(Wt, _all_tuples(3, k), prefixes) == pytest.approx(v_ref.max(), abs=1e-13)
     # the kernel's maximisers really attain the chunk maxima
     vals = np.array([Wt[np.arange(7), s].sum(axis=0).max(axis=0).sum() for s in a])
     np.testing.assert_allclose(vals, v, atol=1e-13)

@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["chunk_maxima", "chunk_maxima_serial", "chunk_maxima_reference", "strategy_values_reference"]
+__all__ = ["chunk_maxima", "chunk_maxima_serial", "max_value_direct", "chunk_maxima_reference", "strategy_values_reference"]
 
 
 @nb.njit(cache=True, inline="always")
@@ -125,10 +125,35 @@ def chunk_maxima_serial(
         out_value[c] = _one_chunk(Wt, delta, k, prefixes[c], out_answers[c])
 
 
+@nb.njit(cache=True)
+def max_value_direct(Wt: NDArray[np.float64], free: NDArray[np.int64], prefixes: NDArray[np.int64]) -> float:  # pragma: no cover - compiled
+    """Largest :math:`v(e)` over all strategies ``e = (free[i], prefixes[c])``, each evaluated from scratch.
+
+    An independent re-check of :func:`chunk_maxima` (no incremental updates, lexicographic order):
+    :math:`v(e) = \\sum_y \\max_r \\sum_x Wt[x, e_x, r, y]`.
+    """
+    nx, ne, nr, ny = Wt.shape
+    k = free.shape[1]
+    best = -np.inf
+    B = np.empty((nr, ny))
+    for c in range(prefixes.shape[0]):
+        for i in range(free.shape[0]):
+            B[:] = 0.0
+            for x in range(nx):
+                a = free[i, x] if x < k else prefixes[c, x - k]
+                B += Wt[x, a]
+            v = _value(B)
+            if v > best:
+                best = v
+    return best
+
+
 def strategy_values_reference(Wt: NDArray[np.float64], strategies: NDArray[np.int64]) -> NDArray[np.float64]:
     """Plain numpy: :math:`v(e)` for each row ``e`` of ``strategies`` (shape (m, nx)), recomputed from scratch."""
-    nx = Wt.shape[0]
-    B = Wt[np.arange(nx)[None, :], strategies].sum(axis=1)  # (m, nr, ny)
+    nx, _, nr, ny = Wt.shape
+    B = np.zeros((len(strategies), nr, ny))
+    for x in range(nx):
+        B += Wt[x][strategies[:, x]]  # (m, nr, ny)
     return B.max(axis=1).sum(axis=1)
 
 

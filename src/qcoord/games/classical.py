@@ -58,7 +58,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._classical_kernels import chunk_maxima, chunk_maxima_serial, strategy_values_reference
+from ._classical_kernels import chunk_maxima, chunk_maxima_serial, max_value_direct
 from .game import Game, GameError
 from .strategy import DeterministicStrategy
 
@@ -75,8 +75,11 @@ __all__ = [
 
 #: Unit roundoff of float64.
 _U = 2.0**-53
-#: Default number of strategies enumerated inside one chunk (Gray-coded part).
-DEFAULT_CHUNK_SIZE = 4096
+#: Default number of strategies enumerated inside one chunk (Gray-coded part). Measured on random
+#: binary games with 16/20/22 questions (benchmarks/bench_classical.py --chunks): 64 prunes most.
+DEFAULT_CHUNK_SIZE = 64
+#: At most this many chunks (the chunk size grows for larger games; bounds cost memory per chunk).
+MAX_CHUNKS = 2**16
 #: Default limit on the number of strategies of the enumerated side.
 DEFAULT_MAX_STRATEGIES = 2**32
 #: Below this many strategies in a batch, the single-threaded kernel is used (thread start-up costs more).
@@ -197,8 +200,12 @@ class ClassicalCertificate:
     num_evaluated : int
         Strategies actually evaluated (the rest lie in pruned chunks).
     free_questions : int
-        ``k``: a chunk fixes the answers to the enumerated side's questions ``k, ..., n-1`` (its
-        *prefix*) and runs through all answers to questions ``0, ..., k-1``.
+        ``k``: a chunk fixes the answers to the enumerated side's questions ``order[k], ...,
+        order[n-1]`` (its *prefix*) and runs through all answers to ``order[0], ..., order[k-1]``.
+    question_order : tuple of int
+        ``order``: the enumerated side's questions, least influential first (influence of ``x``:
+        :math:`\sum_y (\max_{e,r} W - \min_{e,r} W)`), so that prefixes fix the influential
+        questions and the pruning bounds are tight.
     best_response_rule : str
         How the responding side answers.
     searched_prefixes, searched_maxima : ndarray
@@ -217,6 +224,7 @@ class ClassicalCertificate:
     num_strategies: int
     num_evaluated: int
     free_questions: int
+    question_order: tuple[int, ...]
     best_response_rule: str
     searched_prefixes: NDArray[np.int64] = field(repr=False)
     searched_maxima: NDArray[np.float64] = field(repr=False)
@@ -259,7 +267,11 @@ class ClassicalCertificate:
             )
         Wt = _side_layout(Wint, self.enumerated)
         n_e, ne, nr, n_r = Wt.shape
-        e = np.array(st.alice if self.enumerated == "alice" else st.bob, dtype=np.int64)
+        order = np.asarray(self.question_order, dtype=np.int64)
+        if sorted(order.tolist()) != list(range(n_e)):
+            raise CertificateError(f"question_order: must be a permutation of range({n_e})")
+        Wt = Wt[order]  # processing order: Gray-coded questions first, prefix questions last
+        e = np.array(st.alice if self.enumerated == "alice" else st.bob, dtype=np.int64)[order]
         r = np.array(st.bob if self.enumerated == "alice" else st.alice, dtype=np.int64)
         expected = ne**n_e
         if self.num_strategies != expected:
@@ -281,18 +293,34 @@ class ClassicalCertificate:
             raise CertificateError("chunks: searched and pruned chunks do not cover every strategy exactly once")
         # (4) pruned bounds, exactly
         if len(pre_p):
-            G = np.zeros((nr, n_r), dtype=object)
-            G[:] = 0
-            for x in range(k):
-                G = G + np.array([[max(Wt[x, :, rr, y]) for y in range(n_r)] for rr in range(nr)], dtype=object)
-            for pre in pre_p:
-                F = G.copy()
-                for j, a in enumerate(pre):
-                    F = F + Wt[k + j, a]
-                bound = sum(max(F[:, y]) for y in range(n_r))
-                if bound > best_int:
+            # Float screen first (independent numpy recomputation with a proven error bound), exact
+            # integer arithmetic for every chunk the screen cannot settle.
+            Wf_bound = _side_layout(np.asarray(game.weights), self.enumerated)[order]
+            A = float(np.abs(Wf_bound).max(axis=(1, 2)).sum())
+            err = 2.0 * (n_e + n_r + 4) * _U * A + 2.0 * _U * A
+            Gf = Wf_bound[:k].max(axis=1).sum(axis=0) if k else np.zeros((nr, n_r))
+            Ff = np.broadcast_to(Gf, (len(pre_p), nr, n_r)).copy()
+            for j in range(n_e - k):
+                Ff += Wf_bound[k + j][pre_p[:, j]]
+            bounds_f = Ff.max(axis=1).sum(axis=1)
+            v = float(self.value_exact)
+            v_low = v - 2.0 * _U * abs(v)  # exact value >= v_low
+            unsettled = np.flatnonzero(~(bounds_f + err < v_low))
+            if len(unsettled):
+                G = np.empty((nr, n_r), dtype=object)
+                G[:] = 0
+                for x in range(k):
+                    G = G + Wt[x].max(axis=0)  # exact max over answers of the Gray-coded question x
+                sub = pre_p[unsettled]
+                F = np.empty((len(sub), nr, n_r), dtype=object)
+                F[:] = G[None]
+                for j in range(n_e - k):
+                    F = F + Wt[k + j][sub[:, j]]
+                bounds = F.max(axis=1).sum(axis=1)
+                bad = [i for i, bnd in enumerate(bounds) if bnd > best_int]
+                if bad:
                     raise CertificateError(
-                        f"pruned chunk {tuple(pre)}: its bound {Fraction(bound, D)} exceeds the value {self.value_exact}"
+                        f"pruned chunk {tuple(sub[bad[0]])}: its bound {Fraction(bounds[bad[0]], D)} exceeds the value {self.value_exact}"
                     )
         # (5) enumeration
         if expected <= exact_limit:
@@ -304,14 +332,10 @@ class ClassicalCertificate:
             if max(vals) != best_int:  # pragma: no cover - impossible given (1)
                 raise CertificateError("enumeration: the returned strategy is not among the enumerated ones")
             return Verification("exact", expected, 0.0)
-        Wf = _side_layout(np.asarray(game.weights), self.enumerated)
+        Wf = _side_layout(np.asarray(game.weights), self.enumerated)[order]
         free = _all_tuples(ne, k)
-        checked = 0
-        worst = -math.inf
-        for pre in pre_s:
-            strategies = np.concatenate([free, np.broadcast_to(pre, (len(free), n_e - k))], axis=1)
-            worst = max(worst, float(strategy_values_reference(Wf, strategies).max()))
-            checked += len(free)
+        worst = max_value_direct(np.ascontiguousarray(Wf), free, np.ascontiguousarray(pre_s)) if len(pre_s) else -math.inf
+        checked = len(pre_s) * len(free)
         value = float(self.value_exact)
         if worst > value + self.rounding_bound:
             raise CertificateError(
@@ -421,21 +445,29 @@ def classical_value(
             f"game: exact enumeration needs min(na**nx, nb**ny) = {n_enum} strategies, above "
             f"max_strategies = {max_strategies}; raise max_strategies or use a smaller game"
         )
-    Wt = np.ascontiguousarray(_side_layout(game.weights, enumerated), dtype=np.float64)
+    Wt = _side_layout(game.weights, enumerated)
+    # Least influential questions first: they are Gray-coded inside chunks, the influential ones
+    # are fixed by the chunk prefixes, which makes the chunk bounds tight.
+    influence = (Wt.max(axis=(1, 2)) - Wt.min(axis=(1, 2))).sum(axis=1)
+    qorder = np.argsort(influence, kind="stable")
+    Wt = np.ascontiguousarray(Wt[qorder], dtype=np.float64)
     n_e, ne, nr, n_r = Wt.shape
     # Questions 0..k-1 are Gray-coded inside a chunk; k maximal with ne**k <= chunk_size.
     if ne == 1:
         k = n_e
     else:
         k = 0
-        while k < n_e and ne ** (k + 1) <= chunk_size:
+        target = max(chunk_size, -(-n_enum // MAX_CHUNKS))
+        while k < n_e and (ne ** (k + 1) <= target or ne ** (n_e - k) > MAX_CHUNKS):
             k += 1
     prefixes = _all_tuples(ne, n_e - k)
     nc = len(prefixes)
     delta = np.ascontiguousarray(Wt[:k, None, :, :, :] - Wt[:k, :, None, :, :])  # [x, old, new]
     # Upper bounds per chunk.
     G = Wt[:k].max(axis=1).sum(axis=0) if k else np.zeros((nr, n_r))
-    F = Wt[np.arange(k, n_e)[None, :], prefixes].sum(axis=1) if n_e > k else np.zeros((1, nr, n_r))
+    F = np.zeros((nc, nr, n_r))
+    for j in range(n_e - k):
+        F += Wt[k + j][prefixes[:, j]]
     bounds = (F + G[None]).max(axis=1).sum(axis=1)
     # Rounding bound: every float partial sum is bounded by A_y = sum_x max|Wt[x,..,y]|; the Gray
     # walk does at most 2*ne**k updates per chunk, each with two roundings (first-order bound, x2).
@@ -476,11 +508,12 @@ def classical_value(
     searched_arr = np.array(searched, dtype=np.int64)
     pruned_arr = order[pruned_from:] if pruned_from < nc else np.zeros(0, dtype=np.int64)
     best_chunk = int(searched_arr[np.argmax(maxima[searched_arr])])
-    e = answers[best_chunk]
+    e = np.empty(n_e, dtype=np.int64)
+    e[qorder] = answers[best_chunk]  # back to the game's question order
     # Exact best response of the responding side, and the exact value.
     Wint, D = exact_weights(game)
     Wti = _side_layout(Wint, enumerated)
-    Be = Wti[np.arange(n_e), e].sum(axis=0)
+    Be = Wti[np.arange(n_e), e].sum(axis=0)  # Wti is in the game's question order
     r = np.array([max(range(nr), key=lambda rr, y=y: (Be[rr, y], -rr)) for y in range(n_r)], dtype=np.int64)
     value_int = sum(Be[r[y], y] for y in range(n_r))
     value_exact = Fraction(value_int, D)
@@ -497,6 +530,7 @@ def classical_value(
         num_strategies=n_enum,
         num_evaluated=len(searched_arr) * ne**k,
         free_questions=k,
+        question_order=tuple(int(v) for v in qorder),
         best_response_rule=BEST_RESPONSE_RULE,
         searched_prefixes=prefixes[searched_arr],
         searched_maxima=maxima[searched_arr],
