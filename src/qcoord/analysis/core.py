@@ -67,6 +67,7 @@ def simulate_metrics(
     *,
     baselines: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    info: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, dict[str, NDArray[np.float64]]]]:
     """Simulate policies on common random numbers; per-replication metric arrays.
 
@@ -79,6 +80,9 @@ def simulate_metrics(
         Extra baseline output functions evaluated on the same idle runs (the scenario's own is
         always there, labelled ``"baseline"``).
     progress : callable(stage, done, total), optional
+    info : dict, optional
+        Filled with ``policy name -> [routing info per replication]`` (fallback counts, mean
+        visibility and latency of entangled policies, ...).
 
     Returns
     -------
@@ -98,6 +102,10 @@ def simulate_metrics(
     if progress is not None:
         hook = lambda done, total: progress("simulate", done, total)  # noqa: E731
     res = simulate(scenario, pols, progress=hook, baselines=extra or None)
+    if info is not None:
+        pinfo = getattr(res, "policy_info", ()) or ()
+        for i, n in enumerate(names):
+            info[n] = [dict(x) for x in pinfo[i]] if i < len(pinfo) else []
     out: dict[str, dict[str, dict[str, NDArray[np.float64]]]] = {}
     labels = ["baseline"] + list(extra)
     for label in labels:
@@ -146,6 +154,8 @@ class PointRun:
     metrics : dict baseline label -> policy name -> metric -> ndarray (R,)
     seed : int
     seconds : float
+    extra : dict
+        ``"info"``: policy name -> routing info per replication (first pass).
     """
 
     scenario: Any
@@ -285,7 +295,8 @@ def run_point(
         policies.update(extra_policies)
     local_names = tuple(n for n in policies if n.startswith("ref:") or n in ("local", "local_asym", "shared", "shared_asym"))
     sym_names = tuple(n for n in local_names if n.endswith(":sym") or n in ("local", "shared"))
-    metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress)
+    info: dict[str, Any] = {}
+    metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress, info=info)
     # second pass: shared-randomness mixtures of local rules tuned to each matched policy's waiting
     mixes: dict[str, Any] = {}
     for target in match:
@@ -311,6 +322,7 @@ def run_point(
         metrics=metrics,
         seed=seed,
         seconds=time.perf_counter() - t0,
+        extra={"info": info},
     )
 
 

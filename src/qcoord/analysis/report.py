@@ -112,7 +112,9 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
         ] + _table_md(t2) + [""]
     lines += ["## Claims", ""]
     for c in study.claims:
-        if c.key.startswith("scope"):
+        if c.verdict:
+            mark = c.verdict
+        elif c.key.startswith("scope"):
             mark = {True: "Scope: entanglement wins here", False: "Scope: entanglement LOSES here", None: "not evaluated"}[c.held]
         else:
             mark = {True: "HELD", False: "DID NOT HOLD", None: "not evaluated"}[c.held]

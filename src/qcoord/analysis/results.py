@@ -58,6 +58,8 @@ class ClaimResult:
         Root seed (``numpy.random.SeedSequence`` entropy) of the run.
     seconds : float
         Wall time.
+    verdict : str, optional
+        Short wording of the outcome for the report (default: held / did not hold).
     """
 
     key: str
@@ -68,6 +70,7 @@ class ClaimResult:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     seconds: float = 0.0
+    verdict: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -75,6 +78,7 @@ class ClaimResult:
             "key": self.key,
             "title": self.title,
             "held": self.held,
+            "verdict": self.verdict,
             "figure": self.figure,
             "details": jsonable(self.details),
             "params": jsonable(self.params),

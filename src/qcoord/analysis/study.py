@@ -32,6 +32,8 @@ from .claims import (
     critical_visibility,
     scope_asymmetric,
     scope_backlog,
+    scope_estimated_costs,
+    scope_links,
 )
 from .core import DEFAULT_CLASSES, rows_from_run, run_point
 from .results import StudyResult
@@ -40,6 +42,9 @@ from .stats import estimate
 __all__ = ["run_study", "StudyConfig", "QUICK", "FULL", "power_label"]
 
 Progress = Callable[[str, int, int], None]
+
+#: Seconds per time unit (mean customer demand) when the link presets are used.
+LINK_TIME_UNIT = 1.0
 
 
 def power_label(k: float) -> str:
@@ -124,7 +129,20 @@ def run_study(
     for D in cfg.latencies:
         extra[f"naive-D{D:g}"] = NaiveCommunicate(table, latency=D, name=f"naive-D{D:g}")
         extra[f"hold-D{D:g}"] = HoldForMessage(latency=D, name=f"hold-D{D:g}")
+    from qcoord.compile import estimate_costs
+    from qcoord.entanglement import presets
     from qcoord.system import power
+
+    # the same game with costs estimated at the scenario's load (compile -> solve -> simulate)
+    tick("estimate costs at load", 0, 1)
+    est = estimate_costs(sc, cfg.lam, seed=root + 1, restarts=cfg.restarts)
+    est_sol = solve(compile_game(sc, cfg.lam, costs=est), npa_level=None, nonsignaling=False, restarts=cfg.restarts, seed=root)
+    extra["entangled-estimated"] = to_policy(est_sol, "entangled", name="entangled-estimated")
+    tick("estimate costs at load", 1, 1)
+    # the entangled strategy fed by real link presets (time unit: 1 s of mean demand)
+    links = {"memory link (Knaut 2024 preset)": "entangled-memory", "streaming link preset": "entangled-streaming"}
+    extra["entangled-memory"] = to_policy(head, "entangled", source=presets.memory_preset(time_unit=LINK_TIME_UNIT), name="entangled-memory")
+    extra["entangled-streaming"] = to_policy(head, "entangled", source=presets.streaming_preset(time_unit=LINK_TIME_UNIT), name="entangled-streaming")
 
     labels = [power_label(k) for k in cfg.powers]
     baselines = {lb: power(k) for lb, k in zip(labels, cfg.powers)}
@@ -145,6 +163,11 @@ def run_study(
     claims.append(claim_np_control(sc, cfg.lam, restarts=cfg.restarts, seed=root))
     tick("np control", 1, 1)
     claims.append(scope_asymmetric(run, cfg.powers, labels))
+    claims.append(
+        scope_estimated_costs(run, "entangled-estimated", {"converged": est.converged, "iterations": est.iterations,
+                                                           "history": list(est.history), "advantage": est_sol.advantage})
+    )
+    claims.append(scope_links(run, links, LINK_TIME_UNIT))
     if cfg.backlog:
         claims.append(scope_backlog(sc, cfg, seed=root, progress=progress))
 

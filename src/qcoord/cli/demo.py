@@ -141,7 +141,9 @@ def _run(scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed
     )
     con.print(_table(result.table, f"Strategy classes (T = {sc.get('baseline')})"))
     for c in result.claims:
-        if c.key.startswith("scope"):
+        if c.verdict:
+            mark = f"[cyan]{c.verdict}[/cyan]"
+        elif c.key.startswith("scope"):
             mark = {True: "[green]entanglement wins[/green]", False: "[yellow]entanglement loses[/yellow]", None: "n/a"}[c.held]
         else:
             mark = {True: "[green]held[/green]", False: "[red]did not hold[/red]", None: "n/a"}[c.held]

@@ -85,7 +85,10 @@ def estimate_costs(
     Returns
     -------
     EstimatedCosts
-        ``converged`` is True when the classical optimum was the same in two consecutive rounds.
+        ``converged`` is True when the strategy simulated in a round (after the first) is still
+        optimal in the game estimated from that round, within twice the standard error of a game
+        value (ties between equally good strategies, e.g. the two role assignments, do not count
+        as a change).
     """
     from qcoord.games import classical_value
     from qcoord.policies import Correlated
@@ -146,16 +149,25 @@ def estimate_costs(
         cg = compile_game(sc, lam, costs=est)
         new = classical_value(cg.game).strategy
         new_t = (np.asarray(new.alice), np.asarray(new.bob))
+        # value of the previous strategy in the newly estimated game, and the noise of a game value
+        W = cg.game.weights
+        nx = np.arange(nq)
+        v_new = float(W[new_t[0][:, None], new_t[1][None, :], nx[:, None], nx[None, :]].sum())
+        v_prev = float(W[strat[0][:, None], strat[1][None, :], nx[:, None], nx[None, :]].sum())
+        se_cells = np.nan_to_num(est.stderr) * prob[None, None] / 2.0
+        tol = 2.0 * float(np.sqrt((se_cells**2).sum(axis=(0, 1)).sum()))
         change = float(np.nanmax(np.abs(cost - prev_cost))) if prev_cost is not None else float("nan")
         history.append(
-            {"iteration": it + 1, "alice": new_t[0].tolist(), "bob": new_t[1].tolist(), "max_cost_change": change}
+            {"iteration": it + 1, "alice": new_t[0].tolist(), "bob": new_t[1].tolist(), "max_cost_change": change,
+             "value": v_new, "previous_strategy_value": v_prev, "tolerance": tol}
         )
         prev_cost = cost
         same = np.array_equal(new_t[0], strat[0]) and np.array_equal(new_t[1], strat[1])
-        strat = new_t
-        if same and it > 0:
+        if (same or v_new - v_prev <= tol) and it > 0:
+            # the strategy simulated this round is still optimal (within the estimate's noise)
             converged = True
             break
+        strat = new_t
     assert est is not None
     return EstimatedCosts(
         cost=est.cost, stderr=est.stderr, counts=est.counts, prob=est.prob,
