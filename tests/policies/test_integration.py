@@ -117,3 +117,27 @@ def test_route_info_reports_pool_fallbacks():
         assert 0 < info["split_prob"] < 1
     res = simulate(sc, pol)
     assert res.values("split_prob", pol.name) == pytest.approx([i["split_prob"] for i in infos], abs=0.02)
+
+
+def test_entangled_policy_realises_the_quantum_game_value_r1():
+    """End to end at vanishing load (R1: srpt, d = 0.1, lam = 0.5): simulated cost = -(game value).
+
+    model.md section 5: classical -0.33921, entangled -0.31661; below visibility ~0.824 no advantage.
+    """
+    from qcoord.games import Game, classical_value, quantum_lower_bound
+
+    game = Game(np.full((2, 2), 0.25), _payoff())
+    q = quantum_lower_bound(game, restarts=4, seed=1)
+    c = classical_value(game)
+    assert float(q) == pytest.approx(-0.31661, abs=2e-4) and float(c) == pytest.approx(-0.33921, abs=2e-4)
+    sc = _scenario(0.002, n_pairs=30_000)
+    ent = Entangled(q.strategy, name="ent")
+    noisy = Entangled(q.strategy, visibility=0.6, name="ent-v0.6")
+    loc = LocalRule.from_strategy(c.strategy, name="best-local")
+    res = simulate(sc, [ent, noisy, loc])
+    assert _objective(res, "ent") == pytest.approx(-float(q), abs=0.006)
+    assert _objective(res, "best-local") == pytest.approx(-float(c), abs=0.006)
+    per_rep = lambda n: res.values("mean_waiting", n) + LAM * res.values("split_prob", n)  # noqa: E731
+    gain = per_rep("best-local") - per_rep("ent")  # common random numbers: paired
+    assert (gain > 0.01).all()
+    assert (per_rep("ent-v0.6") > per_rep("best-local")).all()  # below the critical visibility
