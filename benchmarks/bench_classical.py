@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the 16-question game")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--chunks", action="store_true", help="only sweep qcoord's chunk_size on 16/20/22-question games")
     args = ap.parse_args(argv)
+    if args.chunks:
+        return chunk_sweep(args.repeat)
 
     t0 = time.perf_counter()
     classical_value(random_game(3, 3, seed=0))
@@ -77,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{g.name:36s} {v:20.12f} {v_tq:20.12f} {t_ours:13.6f} {t_tq:13.6f} {t_tq / t_ours:8.1f}x" + ("" if same else "  MISMATCH"))
     print("\nall values agree" if ok else "\nVALUES DISAGREE")
     return 0 if ok else 1
+
+
+def chunk_sweep(repeat: int) -> int:
+    """qcoord alone: time and pruned fraction against chunk_size (how DEFAULT_CHUNK_SIZE was chosen)."""
+    classical_value(random_game(3, 3, seed=0))
+    print(f"{'questions':>9s} {'chunk_size':>10s} {'time (s)':>10s} {'evaluated':>10s}")
+    for n in (16, 20, 22):
+        g = random_game(n, n, seed=1, kind="binary")
+        for cs in (16, 64, 256, 1024, 4096):
+            t, res = _best_of(lambda: classical_value(g, chunk_size=cs), repeat)
+            c = res.certificate  # type: ignore[attr-defined]
+            print(f"{n:9d} {cs:10d} {t:10.4f} {c.num_evaluated / c.num_strategies:10.1%}")
+    return 0
 
 
 if __name__ == "__main__":
