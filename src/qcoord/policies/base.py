@@ -82,12 +82,13 @@ class Context:
         """
         if "batches" not in self.cache:
             out = []
+            plays = (np.flatnonzero(self.role == 0), np.flatnonzero(self.role != 0))  # pairs where server 0 / 1 is A
+            own = (np.ascontiguousarray(inputs.cls[:, 0], dtype=np.int64), np.ascontiguousarray(inputs.cls[:, 1], dtype=np.int64))
             for role in (ROLE_A, ROLE_B):
                 for server in (0, 1):
-                    plays_a = self.role == server
-                    idx = np.flatnonzero(plays_a if role == ROLE_A else ~plays_a)
+                    idx = plays[server] if role == ROLE_A else plays[1 - server]
                     if idx.size:
-                        out.append((role, server, idx, np.ascontiguousarray(inputs.cls[idx, server], dtype=np.int64)))
+                        out.append((role, server, idx, own[server].take(idx)))
             self.cache["batches"] = out
         return self.cache["batches"]
 

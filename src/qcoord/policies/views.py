@@ -128,10 +128,10 @@ class LocalView:
             if qm.max() >= n_questions:
                 raise PolicyError(f"question_map: entries must lie in range({n_questions}) (the {field}'s questions), got max {qm.max()}")
             return qm[self.cls] if qm.ndim == 1 else qm[self.cls, self.level]
+        if n_questions == self.n_classes and (self.n_levels == 1 or n_questions != self.n_classes * self.n_levels):
+            return self.cls
         if n_questions == self.n_classes * self.n_levels:
             return self.question
-        if n_questions == self.n_classes:
-            return self.cls
         raise PolicyError(
             f"{field}: must have n_classes = {self.n_classes} entries (class questions) or "
             f"n_classes * n_levels = {self.n_classes * self.n_levels} entries ((class, level) questions), "
