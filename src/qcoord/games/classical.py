@@ -20,15 +20,18 @@ other player (``R``) decouples over its questions: for each ``y`` it picks
 :math:`v(e) = \\sum_y \\max_r B_e[r, y]`. Hence :math:`\\omega_c = \\max_e v(e)` and only
 :math:`\\min(|A|^{|X|}, |B|^{|Y|})` strategies need enumerating: we enumerate the smaller side.
 
-The strategies of ``E`` are split into chunks that fix the answers to the last questions; inside a
-chunk a reflected Gray code changes one answer per step, so :math:`B_e` is updated incrementally
-(numba kernel, parallel over chunks). Chunks are *pruned* by the upper bound
+The strategies of ``E`` are split into chunks. ``E``'s questions are ordered by influence
+(:math:`\sum_y (\max W - \min W)`); a chunk fixes the answers to the most influential ones (its
+*prefix*), and a reflected Gray code runs through the answers to the others, changing one answer per
+step, so :math:`B_e` is updated in :math:`O(|R|\,|Y|)` per strategy (numba kernel; batches of at
+least ``PARALLEL_MIN_WORK`` strategies run in parallel over chunks, smaller ones on one thread because
+thread start-up costs more than it saves). Chunks are *pruned* by the upper bound
 
 .. math::
 
-    U(\\text{chunk}) = \\sum_y \\max_r \\Big( \\sum_{x \\text{ fixed}} W[e_x, r, x, y]
-                       + \\sum_{x \\text{ free}} \\max_a W[a, r, x, y] \\Big) \\;\\ge\\; v(e)
-                       \\quad\\text{for every } e \\text{ in the chunk},
+    U(\text{chunk}) = \sum_y \max_r \Big( \sum_{x \text{ fixed}} W[e_x, r, x, y]
+                       + \sum_{x \text{ free}} \max_a W[a, r, x, y] \Big) \;\ge\; v(e)
+                       \quad\text{for every } e \text{ in the chunk},
 
 processing chunks in decreasing order of :math:`U` and skipping those whose bound is below the
 best value found (minus twice the rounding bound). Every bound used is recorded in the certificate.
@@ -36,11 +39,15 @@ best value found (minus twice the rounding bound). Every bound used is recorded 
 Certificate
 -----------
 :class:`ClassicalCertificate` holds (1) the exact rational value of the returned strategy (floats are
-binary rationals, so ``fractions.Fraction`` of the weights is exact) and (2) the proof as run: the
-enumerated side, the number of strategies, the best-response rule, the chunks searched with their
-maxima and the chunks pruned with their bounds. :meth:`ClassicalCertificate.verify` re-checks it in
-exact integer arithmetic (pruning bounds, best response, coverage of all strategies; for small games
-a full exact enumeration; otherwise an independent float recomputation within the rounding bound).
+binary rationals, so ``fractions.Fraction`` of the weights is exact; the returned ``value`` is that
+rational correctly rounded, and the responding side's answers are exact best responses) and (2) the
+proof as run: the enumerated side, the number of strategies, the best-response rule, the question
+order, the chunks searched with their maxima and the chunks pruned with their bounds.
+:meth:`ClassicalCertificate.verify` re-checks it: coverage of all strategies, every pruning bound
+(a float screen with a proven error bound, exact integer arithmetic for any chunk the screen cannot
+settle), the exact best response; then, for small games, a full exact enumeration (the value is then
+proven optimal exactly); for larger ones an independent direct float re-evaluation of every searched
+strategy (optimal up to ``2 * rounding_bound``, about 1e-13 relative to the payoff scale).
 
 Note: toqito 1.1.8's ``NonlocalGame.classical_value`` starts its maxima at 0 and therefore returns
 0 for games whose payoffs are all negative; this implementation is right for any real payoffs.
