@@ -204,6 +204,8 @@ def test_draw_inputs_shapes_and_common_random_numbers():
     # the child of replication r does not depend on the number of replications
     c = sc.replace(replications=9).draw_inputs(2)
     np.testing.assert_array_equal(a.demand, c.demand)
+    child = np.random.SeedSequence(42).spawn(4)[2]
+    assert sc.seed_sequence(2).entropy == child.entropy and sc.seed_sequence(2).spawn_key == child.spawn_key
     assert not np.array_equal(sc.draw_inputs(1).demand, a.demand)
     assert not np.array_equal(sc.replace(seed=43).draw_inputs(2).demand, a.demand)
     # role coin off: roles zero, everything else unchanged

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from qcoord.system import Scenario, TwoPoint, power, routing_from_decisions, run_servers, setup, simulate
+from qcoord.system import Scenario, TwoPoint, power, run_servers, setup, simulate
 
 from . import simpy_model
 from .helpers import always_split, consolidate_at, random_decisions, threshold_rule

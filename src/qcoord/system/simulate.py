@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from ._kernels import run_two_servers
 from .baseline import Baseline, baseline_from_spec
-from .interface import FORWARD, KEEP, PairInputs, Policy, Routing, RoutingError, ScenarioError
+from .interface import FORWARD, PairInputs, Policy, Routing, RoutingError, ScenarioError
 from .result import METRICS, SimulationResult
 from .routing import check_routing
 from .scenario import Scenario
