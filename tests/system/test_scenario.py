@@ -180,6 +180,10 @@ def test_baselines():
     with pytest.raises(BaselineError):
         concave.check_convex()
     assert Baseline(lambda x: np.exp(0.1 * x), name="exp").is_convex()
+    scalar = Baseline(lambda x: max(0.0, x - 1.0), name="scalar")  # not vectorised: evaluated elementwise
+    np.testing.assert_allclose(scalar.output(t), setup(1.0).output(t))
+    with pytest.raises(BaselineError, match="^baseline.fn"):
+        Baseline(lambda x: {}["boom"], name="broken").output(t)
     assert baseline_from_spec("setup(2)") == setup(2.0)
     assert baseline_from_spec("linear") == power(1.0)
     assert baseline_from_spec({"kind": "power", "k": 3}) == power(3)

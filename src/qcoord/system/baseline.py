@@ -41,8 +41,8 @@ class Baseline:
     Parameters
     ----------
     fn : callable
-        Vectorised ``fn(ndarray) -> ndarray`` of the same shape; ``T`` should be finite and >= 0
-        for ``t >= 0``.
+        Vectorised ``fn(ndarray) -> ndarray`` of the same shape (a scalar-only callable also works,
+        evaluated elementwise and slowly); ``T`` should be finite and >= 0 for ``t >= 0``.
     name : str
         Label used in results and reports (e.g. ``"setup(1)"``).
     convex : bool or None
@@ -74,7 +74,13 @@ class Baseline:
     def output(self, runs: ArrayLike) -> NDArray[np.float64]:
         """Output ``T(t)`` of each idle run (elementwise, same shape as ``runs``)."""
         t = np.asarray(runs, dtype=np.float64)
-        out = np.asarray(self.fn(t), dtype=np.float64)
+        try:
+            out = np.asarray(self.fn(t), dtype=np.float64)
+        except Exception:  # a scalar-only callable: evaluate elementwise
+            try:
+                out = np.array([float(self.fn(float(x))) for x in t.ravel()], dtype=np.float64).reshape(t.shape)
+            except Exception as exc:
+                raise BaselineError(f"baseline.fn: {self.name} could not be evaluated on run lengths ({exc})") from None
         if out.shape != t.shape:
             out = np.broadcast_to(out, t.shape).astype(np.float64)
         if not np.all(np.isfinite(out)):
