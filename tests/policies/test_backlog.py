@@ -202,3 +202,21 @@ def test_separable_shortcut_equals_full_hypothetical_table():
     assert len(np.unique(fast.level)) == 3
     np.testing.assert_array_equal(fast.decision, slow.decision)
     np.testing.assert_array_equal(fast.level, slow.level)
+
+
+def test_pending_buffer_grows_beyond_initial_capacity():
+    # 150 pairs within 0.15 time units, every customer held for 1.0: ~300 releases pending at once
+    n = 150
+    rng = np.random.default_rng(13)
+    arrival = np.arange(n) * 0.001
+    demand = rng.exponential(1.0, (n, 2))
+    table = rng.integers(0, 2, (n, 2, 2, 2)).astype(np.int8)
+    off = np.full((n, 2, 2), 1.0)
+    off[-5:] = 0.0
+    args = (np.concatenate([arrival, [2.0, 2.5]]), np.vstack([demand, [[1, 1], [1, 1]]]),
+            np.concatenate([table, np.ones((2, 2, 2, 2), np.int8)]), np.concatenate([off, np.zeros((2, 2, 2))]), np.array([0.0]))
+    d1, l1 = backlog_pass(*args)
+    d2, l2 = backlog_pass_reference(*args)
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(d1, d2)
+    assert l1[-2:].tolist() == [[1, 1], [1, 1]]  # the held work arrived by t = 2

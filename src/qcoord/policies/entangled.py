@@ -18,6 +18,10 @@ Sources
   release of *both* customers of the pair, is delayed by that latency (kept at ``t + latency``,
   forwarded at ``t + latency + d``).
 
+With backlog observation, levels are those at the pair's arrival ``t`` (the decision is made with
+what the server saw then, also when a streaming source delays it). The classical ``fallback`` rule
+uses the same role assignment as the entangled strategy.
+
 Werner noise composes multiplicatively: the visibility used for pair ``n`` is
 ``visibility * draw.visibility[n]`` (a depolarising channel followed by another is one with the
 product visibility). The pool's random draws use a generator seeded from the inputs'
