@@ -100,6 +100,9 @@ def test_stationarity_check():
         sc.check_stationary()  # ...but not asked for a stationary result
     assert Scenario(arrival_rate=0.9).check_stationary().utilisation == pytest.approx(0.9)
     assert Scenario(arrival_rate=0.5, demand=Exponential(2.0)).utilisation == pytest.approx(1.0)
+    busy_trace = Scenario(arrival_process="trace", arrival_times=tuple(np.arange(100) * 0.5), n_pairs=100, warmup=0)
+    with pytest.raises(ScenarioError, match="^arrival_times: .*= 2 must be < 1"):
+        busy_trace.check_stationary()
 
 
 def test_roundtrip_dict_json_toml(tmp_path):

@@ -239,8 +239,13 @@ class Scenario:
         """Return ``self`` if a stationary result exists (utilisation < 1), else raise."""
         rho = self.utilisation
         if not rho < 1.0:
+            field_name, rate = (
+                ("arrival_times", "the trace's pair rate")
+                if self.arrival_process == "trace"
+                else ("arrival_rate", "arrival_rate")
+            )
             raise ScenarioError(
-                f"arrival_rate: the utilisation arrival_rate * mean demand = {rho:.6g} must be < 1 "
+                f"{field_name}: the utilisation {rate} * mean demand = {rho:.6g} must be < 1 "
                 "for a stationary result (each server receives one customer per pair)"
             )
         return self
