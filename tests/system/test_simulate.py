@@ -65,6 +65,16 @@ def test_metrics_are_consistent():
     assert np.all(m["interruption_rate"][2] < m["interruption_rate"][0])
     assert np.all(m["throughput"][2] > m["throughput"][0])
     np.testing.assert_allclose(m["utilisation"], 0.3, atol=0.02)
+    assert np.all(m["drain_time"] < 30)
+
+
+def test_drain_time_flags_an_overloaded_server():
+    sc = SC.replace(arrival_rate=0.6, replications=2)  # consolidating everything loads server 0 at 1.2
+    res = simulate(sc, [always_split(), consolidate_at(0)])
+    assert np.all(res.values("drain_time", "split") < 30)
+    # work arrives at 1.2 per unit time and is served at 1: backlog ~ 0.2 * span at the end
+    span = res.window[:, 1] - res.window[:, 0]
+    assert np.all(res.values("drain_time", "consolidate0") > 0.1 * span)
 
 
 def test_waiting_by_hand_on_a_small_trace():

@@ -37,6 +37,7 @@ METRICS: tuple[str, ...] = (
     "consolidation_prob",
     "utilisation",
     "interruption_rate",
+    "drain_time",
 )
 
 

@@ -19,6 +19,9 @@ Measurement (per policy and replication)
   each end of the window, an O(1 / n_pairs) effect.
 - ``utilisation`` = busy fraction of the two servers in the window (mean over servers).
 - ``interruption_rate`` = idle runs ended by an arrival inside ``(t0, t1]`` per unit time (both servers).
+- ``drain_time`` = time from the last arrival until both servers are empty: O(1) for a stable
+  routing, growing with ``n_pairs`` when a policy overloads one server (e.g. consolidating every
+  pair at utilisation >= 1/2), which ``Scenario.check_stationary`` cannot see.
 - ``split_prob`` = fraction of pairs (``n >= warmup``) whose two customers go to different servers
   (KEEP/KEEP or FORWARD/FORWARD), ``swap_prob`` = FORWARD/FORWARD, ``consolidation_prob`` = the rest.
 """
@@ -135,6 +138,7 @@ def measure(
         "consolidation_prob": float(np.mean(~split)),
         "utilisation": 1.0 - float(np.sum(runs)) / (2.0 * span),
         "interruption_rate": interrupted / span,
+        "drain_time": max(run.last_completion) - t1,
     }
     for name, b in baselines.items():
         out[f"throughput[{name}]"] = b.total(runs) / span
