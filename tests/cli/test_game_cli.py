@@ -110,3 +110,11 @@ def test_solver_failure_exit_code_1(monkeypatch):
     monkeypatch.setattr(game_cli, "nonsignaling_value", fail)
     r = run("chsh", "--skip", "quantum,npa,classical")
     assert r.exit_code == 1 and "did not reach an optimum" in r.stderr and "Traceback" not in r.output
+
+
+def test_list_names_every_library_game():
+    r = runner.invoke(app, ["game", "list"])
+    assert r.exit_code == 0
+    for name in ("chsh", "chsh3", "odd_cycle5", "magic_square"):
+        assert name in r.stdout
+    assert "3 x 3" in r.stdout and "4 x 4" in r.stdout  # magic square: 3x3 questions, 4x4 answers

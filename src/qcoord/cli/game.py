@@ -42,7 +42,7 @@ from ..games import (
 )
 from ._app import game_app
 
-__all__ = ["values", "load_game", "PARTS"]
+__all__ = ["values", "list_games", "load_game", "PARTS"]
 
 #: The quantities ``values`` computes, in table order.
 PARTS = ("classical", "quantum", "npa", "nonsignaling")
@@ -281,3 +281,15 @@ def values(
         return
     _print_table(Console(), g, out, raw, strategy)
 
+
+
+@game_app.command("list")
+def list_games() -> None:
+    """The library games accepted by ``qcoord game values`` (name, questions, answers)."""
+    table = Table(title="library games")
+    for col in ("name", "questions (Alice x Bob)", "answers (Alice x Bob)"):
+        table.add_column(col)
+    for name in sorted(GAMES):
+        na, nb, nx, ny = get_game(name).shape
+        table.add_row(name, f"{nx} x {ny}", f"{na} x {nb}")
+    Console().print(table)

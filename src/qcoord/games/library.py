@@ -12,7 +12,8 @@ game                   classical               quantum                     no-si
 ``chsh()``             3/4                     cos^2(pi/8) ~ 0.8536        1
 ``odd_cycle(n)``       1 - 1/(2n)              cos^2(pi/(4n))              1
 ``magic_square()``     8/9                     1 (local dimension 4)       1
-``chsh_d(d)``          see the tests           --                          1
+``chsh_d(d)``          d = 2..6: 3/4, 2/3,     --                          1
+                       5/8, 12/25, 1/2
 =====================  ======================  ==========================  ===============
 """
 
