@@ -85,3 +85,16 @@ def test_critical_visibility_closed_forms():
     # the noisy value at v* equals the classical value (linear in v)
     noisy = sol.compiled.game.value(sol.quantum.strategy.with_visibility(v).behaviour())
     assert noisy == pytest.approx(sol.classical_value, abs=1e-9)
+
+
+def test_pareto_front_respects_points_below_chords():
+    from qcoord.analysis.stats import pareto_front
+
+    w = np.array([0.0, 1.0, 2.0, 1.5, 0.5])
+    t = np.array([0.0, 0.2, 1.0, 0.1, -1.0])
+    pw, pt = pareto_front(w, t)
+    assert pw.tolist() == [0.0, 1.0, 2.0] and pt.tolist() == [0.0, 0.2, 1.0]
+    g_p, _ = gain_at_equal(w[None], t[None], [1.0], [0.3])
+    g_u, _ = gain_at_equal(w[None], t[None], [1.0], [0.3], envelope="upper")
+    assert g_p.mean == pytest.approx(0.1)  # against the simulated point at W = 1
+    assert g_u.mean == pytest.approx(-0.2)  # against the chord (0, 0) - (2, 1): conservative

@@ -169,17 +169,25 @@ class PointRun:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def gain(
-        self, name: str, *, baseline: str | None = None, reference: str = "all", relative: bool = False
+        self,
+        name: str,
+        *,
+        baseline: str | None = None,
+        reference: str = "all",
+        relative: bool = False,
+        envelope: str = "pareto",
     ) -> tuple[Estimate, NDArray[np.float64]]:
         """Throughput gain of policy ``name`` over the local frontier at its own mean waiting.
 
         ``reference``: ``"all"`` (best local overall) or ``"symmetric"`` (role-symmetric only).
+        ``envelope``: ``"pareto"`` or ``"upper"`` (concave, conservative); see
+        :func:`qcoord.analysis.stats.gain_at_equal`.
         """
         m = self.metrics[baseline or next(iter(self.metrics))]
         refs = self.local_names if reference == "all" else self.symmetric_local_names
         W = np.stack([m[r]["mean_waiting"] for r in refs], axis=1)
         T = np.stack([m[r]["throughput"] for r in refs], axis=1)
-        return gain_at_equal(W, T, m[name]["mean_waiting"], m[name]["throughput"], relative=relative)
+        return gain_at_equal(W, T, m[name]["mean_waiting"], m[name]["throughput"], relative=relative, envelope=envelope)
 
     def waiting_saved(self, name: str, *, baseline: str | None = None, reference: str = "all") -> tuple[Estimate, NDArray[np.float64]]:
         """Mean waiting saved by ``name`` over the local frontier at its own split probability."""
@@ -383,6 +391,7 @@ def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[st
         gr, _ = run.gain(name, baseline=label, relative=True)
         gs, _ = run.gain(name, baseline=label, reference="symmetric")
         ws, _ = run.waiting_saved(name, baseline=label)
+        gc, _ = run.gain(name, baseline=label, envelope="upper")
         row.update(
             gain_equal_waiting=g.mean,
             gain_ci_low=g.low,
@@ -391,6 +400,9 @@ def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[st
             gain_relative=gr.mean,
             gain_relative_ci_low=gr.low,
             gain_relative_ci_high=gr.high,
+            gain_concave_envelope=gc.mean,
+            gain_concave_ci_low=gc.low,
+            gain_concave_ci_high=gc.high,
             gain_vs_symmetric_local=gs.mean,
             gain_vs_symmetric_ci_low=gs.low,
             gain_vs_symmetric_ci_high=gs.high,
@@ -465,7 +477,10 @@ def evaluate_point(
           replications and ``<metric>_hw`` / ``_ci_low`` / ``_ci_high`` (95% t interval);
         - ``gain_equal_waiting`` (+ ``gain_ci_low``, ``gain_ci_high``, ``gain_significant``):
           throughput minus the best local frontier's throughput at the same mean waiting,
-          replication by replication (paired), best local = role-symmetric *and* asymmetric;
+          replication by replication (paired), best local = role-symmetric *and* asymmetric local
+          rules and shared-randomness mixtures of them simulated at the entangled policy's waiting,
+          frontier = their Pareto front interpolated between neighbours;
+          ``gain_concave_*``: the same against the upper concave envelope (conservative);
           ``gain_relative*``: the same divided by the frontier's throughput;
           ``gain_vs_symmetric_local*``: against role-symmetric local strategies only;
         - ``waiting_saved_equal_split*``: the local frontier's least mean waiting at the class's

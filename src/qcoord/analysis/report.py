@@ -84,10 +84,12 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
         f"Root seed {study.seed}; {'quick (reduced) run' if study.quick else 'full run'}; {study.seconds:.1f} s.",
         "",
         "Throughput = baseline output of both servers per unit time; waiting in units of the mean demand.",
-        "Gains are paired differences over replications that share their inputs (common random numbers), ",
-        "with 95% t intervals; \"at equal waiting\" means against the best local frontier (upper concave ",
-        "envelope of every local policy simulated, role-symmetric and role-asymmetric, i.e. shared-randomness ",
-        "mixtures of them) evaluated at the entangled policy's own mean waiting, replication by replication.",
+        "Gains are paired differences over replications that share their inputs (common random numbers),",
+        "with 95% t intervals. \"At equal waiting\" means against the best local frontier at the policy's own",
+        "mean waiting, replication by replication: the Pareto front of every local policy simulated",
+        "(role-symmetric and role-asymmetric rules, and shared-randomness mixtures of them simulated at the",
+        "entangled strategy's waiting), interpolated between neighbouring points. Claim 1 also gives the gain",
+        "against the concave envelope of the local points, a conservative bound.",
         "",
     ]
     sol = study.solution

@@ -33,6 +33,7 @@ __all__ = [
     "Estimate",
     "estimate",
     "upper_envelope",
+    "pareto_front",
     "lower_envelope",
     "envelope_at",
     "gain_at_equal",
@@ -146,6 +147,32 @@ def upper_envelope(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDA
     return we[: top + 1].copy(), te[: top + 1].copy()
 
 
+def pareto_front(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Non-dominated points ``(w, t)`` (no other point has less or equal waiting and more throughput).
+
+    Sorted by ``w``; ``t`` strictly increasing. Interpolating linearly between *consecutive*
+    non-dominated points assumes time-sharing only between neighbours; with a simulated point close
+    to the target (a matched mixture) this is nearly exact, unlike the concave envelope, whose long
+    chords per-pair time-sharing does not reach at load.
+    """
+    w = np.asarray(w, dtype=float).ravel()
+    t = np.asarray(t, dtype=float).ravel()
+    ok = np.isfinite(w) & np.isfinite(t)
+    if not ok.any():
+        raise AnalysisError("points: need at least one finite (waiting, throughput) point")
+    w, t = w[ok], t[ok]
+    order = np.lexsort((-t, w))
+    keep: list[int] = []
+    best = -np.inf
+    for i in order:
+        if t[i] > best:
+            if keep and w[keep[-1]] == w[i]:
+                continue
+            keep.append(int(i))
+            best = t[i]
+    return w[keep].copy(), t[keep].copy()
+
+
 def lower_envelope(p: ArrayLike, w: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lower convex envelope of points ``(p, w)`` (least waiting at each split probability)."""
     p = np.asarray(p, dtype=float).ravel()
@@ -178,7 +205,7 @@ def gain_at_equal(
     w_target: ArrayLike,
     t_target: ArrayLike,
     *,
-    envelope: str = "upper",
+    envelope: str = "pareto",
     relative: bool = False,
 ) -> tuple[Estimate, NDArray[np.float64]]:
     """Paired gain of a target policy over a class's frontier, per replication.
@@ -190,9 +217,11 @@ def gain_at_equal(
         replications (common random numbers with the target).
     w_target, t_target : array, shape (R,)
         The target policy's coordinates in the same replications.
-    envelope : {"upper", "lower"}
-        ``"upper"``: frontier = upper concave envelope, non-decreasing part (throughput vs waiting);
-        gain = ``t_target - frontier(w_target)``. ``"lower"``: frontier = lower convex envelope
+    envelope : {"pareto", "upper", "lower"}
+        ``"pareto"`` (default): frontier = non-dominated points, linearly interpolated between
+        neighbours (:func:`pareto_front`); ``"upper"``: upper concave envelope, non-decreasing part
+        (assumes time-sharing reaches every chord: favourable to the reference, so a conservative
+        gain); gain = ``t_target - frontier(w_target)``. ``"lower"``: frontier = lower convex envelope
         (waiting vs split probability); gain = ``frontier(w_target) - t_target`` (waiting saved).
     relative : bool
         Divide each replication's gain by the frontier value there.
@@ -209,12 +238,12 @@ def gain_at_equal(
         raise AnalysisError(
             f"points: shapes must be (R, m), (R, m), (R,), (R,); got {W.shape}, {T.shape}, {wt.shape}, {tt.shape}"
         )
-    if envelope not in ("upper", "lower"):
-        raise AnalysisError(f"envelope: must be 'upper' or 'lower', got {envelope!r}")
+    if envelope not in ("pareto", "upper", "lower"):
+        raise AnalysisError(f"envelope: must be 'pareto', 'upper' or 'lower', got {envelope!r}")
     gains = np.full(W.shape[0], np.nan)
     for r in range(W.shape[0]):
-        if envelope == "upper":
-            xe, ye = upper_envelope(W[r], T[r])
+        if envelope in ("upper", "pareto"):
+            xe, ye = upper_envelope(W[r], T[r]) if envelope == "upper" else pareto_front(W[r], T[r])
             ref = envelope_at(xe, ye, wt[r])
             g = tt[r] - ref
         else:
