@@ -47,6 +47,39 @@ def test_always_split_fcfs_is_two_mg1_queues(demand, rate):
     _within(res.summary("utilisation"), rho)
 
 
+def _mm1_size_based_waiting(rate: float, discipline: str) -> float:
+    """Mean waiting of M/M/1 (Exp(1) sizes) under SRPT (Schrage-Miller) or non-preemptive SJF.
+
+    With :math:`\rho(x) = L \int_0^x t f(t) dt = L (1 - (1 + x) e^{-x})` and
+    :math:`m_2(x) = \int_0^x t^2 f(t) dt = 2 - (x^2 + 2x + 2) e^{-x}`:
+    SRPT response time :math:`E[T(x)] = \frac{L}{2} \frac{m_2(x) + x^2 \bar F(x)}{(1 - \rho(x))^2}
+    + \int_0^x \frac{dt}{1 - \rho(t)}`; SJF queueing time :math:`E[W(x)] = \frac{L E[S^2] / 2}{(1 - \rho(x))^2}`.
+    """
+    from scipy.integrate import quad
+
+    rho = lambda x: rate * (1 - (1 + x) * np.exp(-x))  # noqa: E731
+    m2 = lambda x: 2 - (x * x + 2 * x + 2) * np.exp(-x)  # noqa: E731
+    if discipline == "srpt":
+
+        def response(x):
+            return rate / 2 * (m2(x) + x * x * np.exp(-x)) / (1 - rho(x)) ** 2 + quad(lambda t: 1 / (1 - rho(t)), 0, x)[0]
+
+        return quad(lambda x: response(x) * np.exp(-x), 0, np.inf, limit=200)[0] - 1.0
+    return quad(lambda x: rate / (1 - rho(x)) ** 2 * np.exp(-x), 0, np.inf)[0]
+
+
+@pytest.mark.parametrize("discipline", ["srpt", "np"])
+def test_always_split_size_based_disciplines_mm1(discipline):
+    """Always split, Exp(1) demand: each server is M/M/1-SRPT / M/M/1-SJF with known mean waiting."""
+    rate = 0.6
+    sc = Scenario(arrival_rate=rate, demand=Exponential(), discipline=discipline, n_pairs=60_000, warmup=2_000,
+                  replications=8, seed=11)
+    res = simulate(sc, always_split())
+    expected = _mm1_size_based_waiting(rate, discipline)
+    _within(res.summary("mean_waiting"), expected)
+    assert expected < rate / (1 - rate)  # both beat FCFS (M/M/1: L / (1 - L))
+
+
 @pytest.mark.parametrize("discipline", ["srpt", "np", "fcfs"])
 def test_linear_baseline_is_two_times_idle_fraction(discipline):
     """T(t) = t: throughput = 2 (1 - utilisation) exactly for every policy, and ~ 2 (1 - rho)."""
