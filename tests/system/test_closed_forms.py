@@ -48,7 +48,7 @@ def test_always_split_fcfs_is_two_mg1_queues(demand, rate):
 
 
 def _mm1_size_based_waiting(rate: float, discipline: str) -> float:
-    """Mean waiting of M/M/1 (Exp(1) sizes) under SRPT (Schrage-Miller) or non-preemptive SJF.
+    r"""Mean waiting of M/M/1 (Exp(1) sizes) under SRPT (Schrage-Miller) or non-preemptive SJF.
 
     With :math:`\rho(x) = L \int_0^x t f(t) dt = L (1 - (1 + x) e^{-x})` and
     :math:`m_2(x) = \int_0^x t^2 f(t) dt = 2 - (x^2 + 2x + 2) e^{-x}`:
