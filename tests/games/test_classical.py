@@ -29,7 +29,7 @@ from qcoord.games._classical_kernels import (
     chunk_maxima,
     chunk_maxima_reference,
     chunk_maxima_serial,
-    max_value_direct,
+    near_optimal_direct,
 )
 from qcoord.games.classical import _all_tuples
 
@@ -152,7 +152,7 @@ def test_chunking_and_pruning_do_not_change_the_value(g, chunk_size):
         r = classical_value(g, chunk_size=chunk_size, prune=prune)
         assert r.value == pytest.approx(full.value, abs=1e-12)
         assert r.certificate.verify(g).level == "exact"
-        assert r.certificate.verify(g, exact_limit=0).level == "rounding"
+        assert r.certificate.verify(g, exact_limit=0).level == "exact"  # float path + exact near-ties
 
 
 def test_smaller_side_is_enumerated():
@@ -177,7 +177,15 @@ def test_pruning_skips_chunks_and_is_certified():
     assert (c.pruned_bounds < c.incumbent).all()
     assert r.value == pytest.approx(classical_value(g, prune=False).value, abs=1e-13)
     assert c.verify(g).level == "exact"
-    assert c.verify(g, exact_limit=0).level == "rounding"
+    assert c.verify(g, exact_limit=0).level == "exact"
+    assert c.verify(g, exact_limit=0, max_candidates=0).level == "rounding"
+
+
+def chunk_values(Wt, k, pre):
+    ne = Wt.shape[1]
+    free = _all_tuples(ne, k)
+    strategies = np.concatenate([free, np.broadcast_to(pre, (len(free), len(pre)))], axis=1)
+    return np.array([Wt[np.arange(len(s)), s].sum(axis=0).max(axis=0).sum() for s in strategies])
 
 
 def test_kernel_matches_plain_reference():
@@ -196,7 +204,15 @@ def test_kernel_matches_plain_reference():
     chunk_maxima_serial(Wt, delta, k, prefixes, v_serial, a_serial)
     np.testing.assert_array_equal(v_serial, v)
     np.testing.assert_array_equal(a_serial, a)
-    assert max_value_direct(Wt, _all_tuples(3, k), prefixes) == pytest.approx(v_ref.max(), abs=1e-13)
+    free = _all_tuples(3, k)
+    out = np.empty((10_000, 7), dtype=np.int64)
+    best, count = near_optimal_direct(Wt, free, prefixes, v_ref.max() - 0.01, out)
+    assert best == pytest.approx(v_ref.max(), abs=1e-13)
+    # the collected near-optimal strategies are exactly those within 0.01 of the best
+    allv = np.concatenate([chunk_values(Wt, k, pre) for pre in prefixes])
+    assert count == int((allv >= v_ref.max() - 0.01).sum()) > 0
+    vals = np.array([Wt[np.arange(7), s].sum(axis=0).max(axis=0).sum() for s in out[:count]])
+    assert (vals >= v_ref.max() - 0.01 - 1e-12).all()
     # the kernel's maximisers really attain the chunk maxima
     vals = np.array([Wt[np.arange(7), s].sum(axis=0).max(axis=0).sum() for s in a])
     np.testing.assert_allclose(vals, v, atol=1e-13)
@@ -209,18 +225,41 @@ def test_all_negative_payoffs_give_the_negative_optimum():
     assert r.value == pytest.approx(brute_force_both(g), abs=1e-13)
 
 
-def test_larger_game_rounding_certificate():
+def test_larger_game_certificate_is_exact_via_near_optimal_candidates():
     g = random_game(14, 14, seed=2, kind="binary")
     r = classical_value(g)
     v = r.certificate.verify(g)
-    assert v.level == "rounding" and v.checked_strategies == r.certificate.num_evaluated
-    assert 0 < v.gap_bound < 1e-9
+    assert v.level == "exact" and v.gap_bound == 0.0 and v.checked_strategies == r.certificate.num_evaluated
+    w = r.certificate.verify(g, max_candidates=0)  # no exact check of candidates: rounding level
+    assert w.level == "rounding" and 0 < w.gap_bound < 1e-9
+    # a game where every strategy ties (constant payoff): all 4096 candidates are checked exactly
+    tied = Game(np.full((12, 12), 1 / 144), np.ones((2, 2, 12, 12)))
+    c = classical_value(tied).certificate
+    assert c.verify(tied, exact_limit=0).level == "exact"
+    assert c.verify(tied, exact_limit=0, max_candidates=100).level == "rounding"
     # one-sided checks on a sample of random strategies: none beats the returned one
     rng = np.random.default_rng(0)
     for _ in range(200):
         f = rng.integers(0, 2, 14)
         Bm = sum(g.weights[f[x], :, x, :] for x in range(14))
         assert Bm.max(axis=0).sum() <= r.value + 1e-12
+
+
+def test_float_path_catches_a_better_strategy():
+    # A certificate for a suboptimal strategy (coverage fine, nothing pruned): both the exact
+    # enumeration and the float path with its exact near-optimal check reject it.
+    g = random_game(9, 9, seed=4)
+    c = classical_value(g, chunk_size=8, prune=False).certificate
+    alice = list(c.strategy.alice)
+    alice[int(np.argmax(g.prob.sum(axis=1)))] ^= 1
+    Bm = sum(g.weights[alice[x], :, x, :] for x in range(9))
+    worse = DeterministicStrategy(tuple(alice), tuple(int(b) for b in Bm.argmax(axis=0)))
+    fake = dataclasses.replace(c, strategy=worse, value_exact=exact_value(g, worse))
+    assert fake.value_exact < c.value_exact
+    with pytest.raises(CertificateError, match="searched chunks|enumeration"):
+        fake.verify(g, exact_limit=0)
+    with pytest.raises(CertificateError, match="enumeration"):
+        fake.verify(g)
 
 
 def test_tampered_certificates_are_rejected():
@@ -269,3 +308,21 @@ def test_bad_inputs():
     with pytest.raises(GameError, match="strategy: expects"):
         exact_value(chsh(), DeterministicStrategy((0,), (0, 0)))
     assert issubclass(GameTooLargeError, ValueError) and issubclass(CertificateError, ValueError)
+
+
+def test_exact_check_resolves_differences_below_float_resolution():
+    # Alice's answer 1 to question 0 is better by 2**-52 in one payoff entry: far below the rounding
+    # bound of the float search, but the exact near-optimal check must still see it.
+    payoff = np.ones((2, 2, 12, 12))
+    payoff[1, :, 0, :] += 2.0**-52
+    g = Game(np.full((12, 12), 1 / 144), payoff)
+    c = classical_value(g).certificate
+    assert c.verify(g, exact_limit=0).level == "exact"
+    assert c.strategy.alice[0] == 1 and c.exact_candidates > 1  # the exact refinement found it
+    assert c.value_exact > exact_value(g, DeterministicStrategy((0,) + c.strategy.alice[1:], c.strategy.bob))
+    alice = (0,) + c.strategy.alice[1:]
+    worse = DeterministicStrategy(alice, c.strategy.bob)
+    fake = dataclasses.replace(c, strategy=worse, value_exact=exact_value(g, worse))
+    assert fake.value_exact < exact_value(g, DeterministicStrategy((1,) + alice[1:], c.strategy.bob))
+    with pytest.raises(CertificateError, match="exactly"):
+        fake.verify(g, exact_limit=0)

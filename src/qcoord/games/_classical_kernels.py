@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["chunk_maxima", "chunk_maxima_serial", "max_value_direct", "chunk_maxima_reference", "strategy_values_reference"]
+__all__ = ["chunk_maxima", "chunk_maxima_serial", "near_optimal_direct", "chunk_maxima_reference", "strategy_values_reference"]
 
 
 @nb.njit(cache=True, inline="always")
@@ -126,15 +126,30 @@ def chunk_maxima_serial(
 
 
 @nb.njit(cache=True)
-def max_value_direct(Wt: NDArray[np.float64], free: NDArray[np.int64], prefixes: NDArray[np.int64]) -> float:  # pragma: no cover - compiled
-    """Largest :math:`v(e)` over all strategies ``e = (free[i], prefixes[c])``, each evaluated from scratch.
+def near_optimal_direct(
+    Wt: NDArray[np.float64],
+    free: NDArray[np.int64],
+    prefixes: NDArray[np.int64],
+    threshold: float,
+    out: NDArray[np.int64],
+) -> tuple[float, int]:  # pragma: no cover - compiled
+    """Re-evaluate every strategy ``e = (free[i], prefixes[c])`` from scratch; collect the near-optimal ones.
 
     An independent re-check of :func:`chunk_maxima` (no incremental updates, lexicographic order):
     :math:`v(e) = \\sum_y \\max_r \\sum_x Wt[x, e_x, r, y]`.
+
+    Returns
+    -------
+    best : float
+        The largest :math:`v(e)`.
+    count : int
+        How many strategies have :math:`v(e) \\ge` ``threshold``; the first ``len(out)`` of them are
+        written to ``out`` (rows in the layout of ``Wt``'s questions).
     """
     nx, ne, nr, ny = Wt.shape
     k = free.shape[1]
     best = -np.inf
+    count = 0
     B = np.empty((nr, ny))
     for c in range(prefixes.shape[0]):
         for i in range(free.shape[0]):
@@ -145,7 +160,14 @@ def max_value_direct(Wt: NDArray[np.float64], free: NDArray[np.int64], prefixes:
             v = _value(B)
             if v > best:
                 best = v
-    return best
+            if v >= threshold:
+                if count < out.shape[0]:
+                    for x in range(k):
+                        out[count, x] = free[i, x]
+                    for x in range(nx - k):
+                        out[count, k + x] = prefixes[c, x]
+                count += 1
+    return best, count
 
 
 def strategy_values_reference(Wt: NDArray[np.float64], strategies: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -35,6 +35,9 @@ thread start-up costs more than it saves). Chunks are *pruned* by the upper boun
 
 processing chunks in decreasing order of :math:`U` and skipping those whose bound is below the
 best value found (minus twice the rounding bound). Every bound used is recorded in the certificate.
+Finally, floats cannot separate strategies closer than the rounding bound, so every strategy whose
+float value is within the error bounds of the best is re-evaluated in exact integer arithmetic and
+the exact best among them is returned (typically a handful; capped at ``MAX_EXACT_CANDIDATES``).
 
 Certificate
 -----------
@@ -65,7 +68,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._classical_kernels import chunk_maxima, chunk_maxima_serial, max_value_direct
+from ._classical_kernels import chunk_maxima, chunk_maxima_serial, near_optimal_direct
 from .game import Game, GameError
 from .strategy import DeterministicStrategy
 
@@ -91,6 +94,8 @@ MAX_CHUNKS = 2**16
 DEFAULT_MAX_STRATEGIES = 2**32
 #: Below this many strategies in a batch, the single-threaded kernel is used (thread start-up costs more).
 PARALLEL_MIN_WORK = 2**20
+#: At most this many near-optimal strategies are re-evaluated exactly by ``classical_value``.
+MAX_EXACT_CANDIDATES = 100_000
 #: Games with at most this many enumerated strategies get a full exact re-check in ``verify``.
 DEFAULT_EXACT_LIMIT = 4096
 
@@ -175,14 +180,16 @@ class Verification:
     Attributes
     ----------
     level : {"exact", "rounding"}
-        ``"exact"``: every strategy of the enumerated side was re-evaluated in exact arithmetic and
-        none beats the returned one. ``"rounding"``: pruned chunks and the best response were checked
-        exactly; searched chunks were recomputed independently in floating point, so the classical
-        value exceeds the returned value by at most ``2 * rounding_bound``.
+        ``"exact"``: proven optimal in exact arithmetic, i.e. no deterministic strategy is worth more
+        than :attr:`ClassicalCertificate.value_exact` (every strategy re-evaluated exactly, or the
+        float re-evaluation plus an exact check of all near-optimal candidates). ``"rounding"``: more
+        than ``max_candidates`` near-optimal candidates; the classical value exceeds the returned
+        value by at most ``2 * rounding_bound``.
     checked_strategies : int
         Strategies of the enumerated side re-evaluated by the check.
     gap_bound : float
         Proven bound on ``classical value - returned value`` (0 for ``"exact"``).
+        Pruned chunks are always checked exactly, whatever the level.
     """
 
     level: str
@@ -223,6 +230,11 @@ class ClassicalCertificate:
         The best float value when pruning was decided.
     rounding_bound : float
         Bound on the absolute rounding error of any float value or bound computed by the search.
+    exact_candidates : int
+        Near-optimal strategies (float value within the error bounds of the best) that were
+        re-evaluated exactly to pick the returned one; ``-1`` if there were more than
+        ``MAX_EXACT_CANDIDATES`` (then the float best is returned, optimal up to
+        ``2 * rounding_bound``).
     """
 
     strategy: DeterministicStrategy
@@ -239,8 +251,11 @@ class ClassicalCertificate:
     pruned_bounds: NDArray[np.float64] = field(repr=False)
     incumbent: float
     rounding_bound: float
+    exact_candidates: int = -1
 
-    def verify(self, game: Game, exact_limit: int = DEFAULT_EXACT_LIMIT) -> Verification:
+    def verify(
+        self, game: Game, exact_limit: int = DEFAULT_EXACT_LIMIT, max_candidates: int = 100_000
+    ) -> Verification:
         """Re-check the certificate against ``game`` in exact arithmetic.
 
         Checks, in order: (1) the exact value of :attr:`strategy` equals :attr:`value_exact`;
@@ -248,9 +263,10 @@ class ClassicalCertificate:
         together cover every strategy of the enumerated side exactly once; (4) every pruned chunk's
         bound :math:`U`, recomputed exactly, is at most :attr:`value_exact`; (5) if the enumerated
         side has at most ``exact_limit`` strategies, all of them are re-evaluated exactly and none
-        exceeds :attr:`value_exact`; otherwise every searched chunk is recomputed by an independent
-        direct float evaluation, whose maximum must not exceed the value by more than the rounding
-        bound.
+        exceeds :attr:`value_exact`; otherwise every searched strategy is re-evaluated by an
+        independent direct float evaluation (no incremental updates) with a proven error bound, and
+        every strategy that could, within that bound, beat the returned one (at most
+        ``max_candidates`` of them; typically only exact ties) is re-evaluated in exact arithmetic.
 
         Returns
         -------
@@ -340,14 +356,38 @@ class ClassicalCertificate:
                 raise CertificateError("enumeration: the returned strategy is not among the enumerated ones")
             return Verification("exact", expected, 0.0)
         Wf = _side_layout(np.asarray(game.weights), self.enumerated)[order]
+        # Every searched strategy is re-evaluated directly in floats (error <= err_direct); any
+        # strategy whose exact value exceeds the returned one must come out >= threshold, and all of
+        # those (the near-optimal ones) are re-checked in exact integer arithmetic.
         free = _all_tuples(ne, k)
-        worst = max_value_direct(np.ascontiguousarray(Wf), free, np.ascontiguousarray(pre_s)) if len(pre_s) else -math.inf
-        checked = len(pre_s) * len(free)
+        A = float(np.abs(Wf).max(axis=(1, 2)).sum())
+        err_direct = 2.0 * (n_e + n_r + 4) * _U * A + 2.0 * _U * A
         value = float(self.value_exact)
+        threshold = value - 2.0 * _U * abs(value) - err_direct
+        out = np.empty((max(int(max_candidates), 0), n_e), dtype=np.int64)
+        worst, count = (
+            near_optimal_direct(np.ascontiguousarray(Wf), free, np.ascontiguousarray(pre_s), threshold, out)
+            if len(pre_s)
+            else (-math.inf, 0)
+        )
+        checked = len(pre_s) * len(free)
         if worst > value + self.rounding_bound:
             raise CertificateError(
                 f"searched chunks: a strategy evaluates to {worst!r} > value {value!r} + rounding bound {self.rounding_bound:.3g}"
             )
+        if count <= len(out):
+            cand = out[:count]
+            Bc = np.empty((count, nr, n_r), dtype=object)
+            Bc[:] = 0
+            for x in range(n_e):
+                Bc = Bc + Wt[x][cand[:, x]]
+            vals = Bc.max(axis=1).sum(axis=1) if count else []
+            better = [i for i, val in enumerate(vals) if val > best_int]
+            if better:
+                raise CertificateError(
+                    f"enumeration: a strategy is worth {Fraction(vals[better[0]], D)} > {self.value_exact} exactly"
+                )
+            return Verification("exact", checked, 0.0)
         return Verification("rounding", checked, 2 * self.rounding_bound)
 
 
@@ -515,10 +555,30 @@ def classical_value(
     searched_arr = np.array(searched, dtype=np.int64)
     pruned_arr = order[pruned_from:] if pruned_from < nc else np.zeros(0, dtype=np.int64)
     best_chunk = int(searched_arr[np.argmax(maxima[searched_arr])])
-    e = np.empty(n_e, dtype=np.int64)
-    e[qorder] = answers[best_chunk]  # back to the game's question order
-    # Exact best response of the responding side, and the exact value.
+    # Exact refinement: floats cannot separate strategies whose values differ by less than the
+    # rounding bound. Re-evaluate directly every strategy whose float value is within the error
+    # bounds of the best one (chunks whose maximum can reach the threshold) and pick the exact best
+    # among them in integer arithmetic; any strategy exactly better than the float best is among them.
     Wint, D = exact_weights(game)
+    err_direct = 2.0 * (n_e + n_r + 4) * _U * A + 2.0 * _U * A
+    threshold = incumbent - 2.0 * rounding_bound - err_direct
+    near_chunks = searched_arr[maxima[searched_arr] >= threshold - rounding_bound]
+    out = np.empty((MAX_EXACT_CANDIDATES, n_e), dtype=np.int64)
+    _, count = near_optimal_direct(Wt, _all_tuples(ne, k), np.ascontiguousarray(prefixes[near_chunks]), threshold, out)
+    e_proc = answers[best_chunk]
+    if 0 < count <= MAX_EXACT_CANDIDATES:
+        Wproc = _side_layout(Wint, enumerated)[qorder]
+        Bc = np.empty((count, nr, n_r), dtype=object)
+        Bc[:] = 0
+        for x in range(n_e):
+            Bc = Bc + Wproc[x][out[:count, x]]
+        vals = list(Bc.max(axis=1).sum(axis=1))
+        e_proc = out[vals.index(max(vals))]
+    else:
+        count = -1  # too many near-ties: the float best is returned (optimal up to 2 * rounding_bound)
+    e = np.empty(n_e, dtype=np.int64)
+    e[qorder] = e_proc  # back to the game's question order
+    # Exact best response of the responding side, and the exact value.
     Wti = _side_layout(Wint, enumerated)
     Be = Wti[np.arange(n_e), e].sum(axis=0)  # Wti is in the game's question order
     r = np.array([max(range(nr), key=lambda rr, y=y: (Be[rr, y], -rr)) for y in range(n_r)], dtype=np.int64)
@@ -545,6 +605,7 @@ def classical_value(
         pruned_bounds=bounds[pruned_arr],
         incumbent=float(incumbent),
         rounding_bound=float(rounding_bound),
+        exact_candidates=int(count),
     )
     return ClassicalResult(
         value=float(value_exact),
