@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy.special import stdtrit  # Student-t quantile (scipy.stats is slow to import)
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from .baseline import Baseline
     from .scenario import Scenario
 
@@ -92,7 +93,7 @@ def estimate(values: NDArray[np.float64] | list[float], level: float = 0.95) -> 
     if n == 1:
         return Estimate(mean, math.inf, 1, math.nan)
     sd = float(np.std(x, ddof=1))
-    hw = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    hw = float(stdtrit(n - 1, 0.5 + level / 2) * sd / math.sqrt(n))
     return Estimate(mean, hw, n, sd)
 
 
@@ -196,8 +197,10 @@ class SimulationResult:
             [[b.total(runs) / span[r] for r, runs in enumerate(per_rep)] for per_rep in self.idle_runs]
         )
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> "pd.DataFrame":
         """One row per policy and replication: ``policy``, ``replication``, ``seed``, every metric."""
+        import pandas as pd
+
         rows = []
         for p, name in enumerate(self.policies):
             for r, rep in enumerate(self.replications):
@@ -207,8 +210,10 @@ class SimulationResult:
                 rows.append(row)
         return pd.DataFrame(rows)
 
-    def summary_frame(self) -> pd.DataFrame:
+    def summary_frame(self) -> "pd.DataFrame":
         """One row per policy: ``<metric>`` (mean) and ``<metric>_ci`` (95% half width)."""
+        import pandas as pd
+
         rows = []
         for p, name in enumerate(self.policies):
             row: dict[str, Any] = {"policy": name}
