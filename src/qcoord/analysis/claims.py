@@ -382,8 +382,9 @@ def claim_visibility(run: PointRun, visibilities: Sequence[float], v_crit: float
         figure=(
             f"critical visibility of the game v* = {v_crit:.4f} (fidelity {(1 + 3 * v_crit) / 4:.4f}); gain at equal waiting: {txt}. "
             + (
-                f"The simulated gain crosses zero at v = {v_sim:.3f}, above v*: the one-shot v* balances waiting and splits at "
-                f"the price lam, while the simulated gain is measured against the whole local frontier (asymmetric rules and mixtures included)."
+                f"The simulated gain crosses zero at v = {v_sim:.3f} ({'above' if v_sim > v_crit else 'below'} v*; the one-shot v* "
+                f"balances waiting and splits at the price lam, the simulated gain is throughput at equal waiting against the whole "
+                f"local frontier, asymmetric rules and mixtures included)."
                 if v_sim is not None else ""
             )
         ),

@@ -146,7 +146,11 @@ def run_study(
 
     labels = [power_label(k) for k in cfg.powers]
     baselines = {lb: power(k) for lb, k in zip(labels, cfg.powers)}
-    run = run_point(sc, DEFAULT_CLASSES, solution=head, extra_policies=extra, baselines=baselines, progress=progress)
+    # every entangled point is compared with local mixtures simulated at its own mean waiting
+    match = ["entangled", "entangled-estimated", *ent_names, *(f"entangled-v{v:g}" for v in cfg.visibilities), *links.values()]
+    run = run_point(
+        sc, DEFAULT_CLASSES, solution=head, extra_policies=extra, baselines=baselines, match=match, progress=progress
+    )
 
     # ---------------------------------------------------------------- claims
     claims = [claim_convex_gain(run)]
