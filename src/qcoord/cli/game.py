@@ -111,6 +111,7 @@ def _classical_json(res: ClassicalResult, game: Game, with_strategy: bool) -> di
             "num_evaluated": c.num_evaluated,
             "pruned_chunks": int(len(c.pruned_prefixes)),
             "rounding_bound": c.rounding_bound,
+            "exact_candidates": c.exact_candidates,
             "best_response_rule": c.best_response_rule,
         },
     }

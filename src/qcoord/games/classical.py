@@ -95,7 +95,7 @@ DEFAULT_MAX_STRATEGIES = 2**32
 #: Below this many strategies in a batch, the single-threaded kernel is used (thread start-up costs more).
 PARALLEL_MIN_WORK = 2**20
 #: At most this many near-optimal strategies are re-evaluated exactly by ``classical_value``.
-MAX_EXACT_CANDIDATES = 100_000
+MAX_EXACT_CANDIDATES = 2**17
 #: Games with at most this many enumerated strategies get a full exact re-check in ``verify``.
 DEFAULT_EXACT_LIMIT = 4096
 
@@ -157,6 +157,30 @@ def exact_value(game: Game, strategy: DeterministicStrategy) -> Fraction:
         raise GameError(f"strategy: expects {nx} answers for Alice and {ny} for Bob")
     total = sum(Wint[a, b, x, y] for x, a in enumerate(strategy.alice) for y, b in enumerate(strategy.bob))
     return Fraction(total, D)
+
+
+def _exact_strategy_values(Wt_int: NDArray[np.object_], strategies: NDArray[np.int64]) -> list[int]:
+    """Exact :math:`D \\cdot v(e)` (Python ints) for each row ``e`` of ``strategies``.
+
+    ``Wt_int[x, e, r, y]`` holds exact integer weights. Uses int64 arithmetic when no partial sum
+    can overflow (checked from the largest weight), Python integers otherwise.
+    """
+    n_e, _, nr, n_r = Wt_int.shape
+    m = len(strategies)
+    if m == 0:
+        return []
+    biggest = max(abs(int(v)) for v in Wt_int.flat)
+    if biggest * (n_e + 1) * (n_r + 1) < 2**62:
+        Wi = Wt_int.astype(np.int64)
+        B = np.zeros((m, nr, n_r), dtype=np.int64)
+        for x in range(n_e):
+            B += Wi[x][strategies[:, x]]
+        return [int(v) for v in B.max(axis=1).sum(axis=1)]
+    Bo = np.empty((m, nr, n_r), dtype=object)
+    Bo[:] = 0
+    for x in range(n_e):
+        Bo = Bo + Wt_int[x][strategies[:, x]]
+    return list(Bo.max(axis=1).sum(axis=1))
 
 
 def _side_layout(W: NDArray[Any], enumerated: str) -> NDArray[Any]:
@@ -347,9 +371,7 @@ class ClassicalCertificate:
                     )
         # (5) enumeration
         if expected <= exact_limit:
-            strategies = _all_tuples(ne, n_e)
-            Bs = Wt[np.arange(n_e)[None, :], strategies].sum(axis=1)  # (m, nr, ny) objects
-            vals = Bs.max(axis=1).sum(axis=1)
+            vals = _exact_strategy_values(Wt, _all_tuples(ne, n_e))
             if max(vals) > best_int:
                 raise CertificateError(f"enumeration: a strategy is worth {Fraction(max(vals), D)} > {self.value_exact}")
             if max(vals) != best_int:  # pragma: no cover - impossible given (1)
@@ -376,12 +398,7 @@ class ClassicalCertificate:
                 f"searched chunks: a strategy evaluates to {worst!r} > value {value!r} + rounding bound {self.rounding_bound:.3g}"
             )
         if count <= len(out):
-            cand = out[:count]
-            Bc = np.empty((count, nr, n_r), dtype=object)
-            Bc[:] = 0
-            for x in range(n_e):
-                Bc = Bc + Wt[x][cand[:, x]]
-            vals = Bc.max(axis=1).sum(axis=1) if count else []
+            vals = _exact_strategy_values(Wt, out[:count])
             better = [i for i, val in enumerate(vals) if val > best_int]
             if better:
                 raise CertificateError(
@@ -567,12 +584,7 @@ def classical_value(
     _, count = near_optimal_direct(Wt, _all_tuples(ne, k), np.ascontiguousarray(prefixes[near_chunks]), threshold, out)
     e_proc = answers[best_chunk]
     if 0 < count <= MAX_EXACT_CANDIDATES:
-        Wproc = _side_layout(Wint, enumerated)[qorder]
-        Bc = np.empty((count, nr, n_r), dtype=object)
-        Bc[:] = 0
-        for x in range(n_e):
-            Bc = Bc + Wproc[x][out[:count, x]]
-        vals = list(Bc.max(axis=1).sum(axis=1))
+        vals = _exact_strategy_values(_side_layout(Wint, enumerated)[qorder], out[:count])
         e_proc = out[vals.index(max(vals))]
     else:
         count = -1  # too many near-ties: the float best is returned (optimal up to 2 * rounding_bound)
