@@ -316,7 +316,8 @@ def run_point(
             if mix is not None:
                 mixes[mix.name] = mix
     if mixes:
-        more = simulate_metrics(scenario, mixes, baselines=baselines, progress=progress)
+        hook2 = (lambda st, d, t: progress("simulate matched mixtures", d, t)) if progress else None  # noqa: E731
+        more = simulate_metrics(scenario, mixes, baselines=baselines, progress=hook2)
         for label in metrics:
             metrics[label].update(more[label])
         local_names = local_names + tuple(mixes)

@@ -112,6 +112,14 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
             "frontier overall, role-asymmetric strategies included (see the scope section: they win for t^k).",
             "",
         ] + _table_md(t2) + [""]
+    lines += [
+        "## Figures",
+        "",
+        "![waiting / throughput frontier](frontier.png)",
+        "",
+        "![gain vs visibility](gain_vs_visibility.png) ![gain vs message latency](gain_vs_delay.png)",
+        "",
+    ]
     lines += ["## Claims", ""]
     for c in study.claims:
         if c.verdict:
