@@ -4,19 +4,24 @@ Part 1 runs the same sweep (>= 50 points of the real point evaluator,
 ``qcoord.analysis.evaluate_point``, on small scenarios) with a local process pool of 1 worker and
 of 2 workers, each into a fresh SQLite store, and prints the wall times and their ratio. Both runs
 use the runner's default batching (~100 ms of work per task) and include worker start-up (each
-fresh worker pays its imports and numba cache loads once). It also checks the two stores hold
+fresh worker pays its imports and numba cache loads once: "cold"), then once more on the same,
+already warm pool ("warm"). Each is repeated ``--repeats`` times, alternating 1 and 2 workers,
+and the best times are compared (the machine is shared). It also checks that every store holds
 identical numbers.
 
 Part 2 measures scheduling overhead alone: ``--tasks`` trivial tasks (``abs(-k)``) through
 ``LocalExecutor(2)`` and through ``DaskExecutor`` on a ``LocalCluster`` with 2 worker processes,
 both already started; overhead per task = wall time / tasks. Start-up times are printed apart.
 
-The machine is shared: the load average is printed with the figures; rerun when it is high.
+The machine is shared: part 0 measures the parallel ceiling right now (equal pure-Python CPU tasks
+through the same pool, 1 vs 2 workers), and the load average is printed with the figures; the
+sweep speed-up should be read against that ceiling.
 
 Usage::
 
-    python benchmarks/bench_sweep.py [--points 50] [--n-pairs 4000] [--replications 2] [--tasks 2000]
-    python benchmarks/bench_sweep.py --quick          # 50 small points, 500 tasks
+    python benchmarks/bench_sweep.py [--points 50] [--n-pairs 4000] [--replications 2] [--repeats 3]
+                                     [--tasks 2000]
+    python benchmarks/bench_sweep.py --quick          # one repeat, 500 tasks
 """
 
 from __future__ import annotations
@@ -44,25 +49,66 @@ def _spec(points: int, n_pairs: int, replications: int):
     })
 
 
-def bench_workers(points: int, n_pairs: int, replications: int) -> None:
+def bench_workers(points: int, n_pairs: int, replications: int, repeats: int) -> None:
     from qcoord.sweep import LocalExecutor, load_results, run_sweep
 
     spec = _spec(points, n_pairs, replications)
+    cold: dict[int, list[float]] = {1: [], 2: []}
+    warm: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as d:
-        times = {}
-        for w in (1, 2):
-            path = Path(d) / f"w{w}.sqlite"
-            t0 = time.perf_counter()
-            with LocalExecutor(w) as ex:
-                s = run_sweep(spec, path, executor=ex)
-            times[w] = time.perf_counter() - t0
-            print(f"  workers={w}: {s.n_points} points in {times[w]:.2f} s "
-                  f"({s.n_tasks} tasks, {s.mean_batch:.1f} points/task, "
-                  f"{s.seconds_per_point * 1e3:.0f} ms evaluator time per point)")
-        a = load_results(Path(d) / "w1.sqlite").drop(columns=["elapsed_s"])
-        b = load_results(Path(d) / "w2.sqlite").drop(columns=["elapsed_s"])
-        same = a.equals(b)
-    print(f"  speed-up 1 -> 2 workers: {times[1] / times[2]:.2f}x   identical numbers: {same}")
+        for r in range(repeats):  # alternate 1 and 2 workers so load changes hit both alike
+            for w in (1, 2):
+                with LocalExecutor(w) as ex:
+                    for phase, store in (("cold", cold), ("warm", warm)):
+                        path = Path(d) / f"w{w}-{r}-{phase}.sqlite"
+                        t0 = time.perf_counter()
+                        s = run_sweep(spec, path, executor=ex)
+                        store[w].append(time.perf_counter() - t0)
+                        print(f"  run {r + 1}, workers={w}, {phase}: {s.n_points} points in {store[w][-1]:.2f} s "
+                              f"({s.n_tasks} tasks, {s.mean_batch:.1f} points/task, "
+                              f"{s.seconds_per_point * 1e3:.0f} ms evaluator time per point, "
+                              f"load {os.getloadavg()[0]:.1f})")
+        ref = load_results(Path(d) / "w1-0-cold.sqlite").drop(columns=["elapsed_s"])
+        same = True
+        for p in sorted(Path(d).glob("w*.sqlite")):
+            got = load_results(p).drop(columns=["elapsed_s"])
+            bad = [c for c in ref.columns if not got[c].equals(ref[c])]
+            if bad:
+                same = False
+                rows = got.index[(got[bad[0]] != ref[bad[0]]) & ~(got[bad[0]].isna() & ref[bad[0]].isna())]
+                print(f"  DIFFERENT: {p.name} columns {bad[:5]} at rows {list(rows[:5])}")
+    for name, t in (("cold (fresh pool: start-up and imports included)", cold),
+                    ("warm (same pool, second sweep)", warm)):
+        t1, t2 = min(t[1]), min(t[2])
+        print(f"  {name}: best of {repeats}: 1 worker {t1:.2f} s, 2 workers {t2:.2f} s; "
+              f"speed-up 1 -> 2 workers {t1 / t2:.2f}x")
+    print(f"  identical numbers in all {4 * repeats} stores: {same}")
+
+
+def _burn(n: int) -> float:
+    """Pure-Python CPU work (no imports, no memory traffic): the machine's parallel ceiling."""
+    t = time.perf_counter()
+    acc = 0
+    for i in range(n):
+        acc += i * i
+    return time.perf_counter() - t
+
+
+def bench_ceiling(repeats: int) -> None:
+    from qcoord.sweep import LocalExecutor
+
+    best = {}
+    for w in (1, 2):
+        with LocalExecutor(w) as ex:
+            list(ex.imap_unordered(_burn, [10] * w))  # start the workers
+            runs = []
+            for _ in range(max(2, repeats)):
+                t0 = time.perf_counter()
+                list(ex.imap_unordered(_burn, [2_000_000] * 8))
+                runs.append(time.perf_counter() - t0)
+            best[w] = min(runs)
+    print(f"  8 equal CPU-bound tasks: 1 worker {best[1]:.2f} s, 2 workers {best[2]:.2f} s; "
+          f"ceiling speed-up {best[1] / best[2]:.2f}x (2.0 on two free cores)")
 
 
 def bench_overhead(tasks: int) -> None:
@@ -98,19 +144,23 @@ def main() -> None:
     ap.add_argument("--n-pairs", type=int, default=4000)
     ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--tasks", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-workers", action="store_true")
     ap.add_argument("--skip-overhead", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.tasks = 500
+        args.repeats = 1
     if args.points < 50:
         ap.error("--points: the issue asks for a sweep of at least 50 points")
     print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
+    print("0. parallel ceiling of this machine now (pure-Python CPU tasks, same LocalExecutor)")
+    bench_ceiling(args.repeats)
     if not args.skip_workers:
         print(f"1. sweep of {args.points} points (evaluate_point, n_pairs={args.n_pairs}, "
               f"replications={args.replications}, classes local+entangled)")
-        bench_workers(args.points, args.n_pairs, args.replications)
+        bench_workers(args.points, args.n_pairs, args.replications, args.repeats)
     if not args.skip_overhead:
         print(f"2. per-task overhead ({args.tasks} trivial tasks, 2 workers)")
         bench_overhead(args.tasks)
