@@ -71,6 +71,10 @@ def test_r1_values(r1_solution):
     assert str(sol.npa.level) == "2"
     assert abs(sol.npa_value - sol.quantum_value) < 1e-6
     assert sol.nonsignaling_value == pytest.approx(-0.26507, abs=1e-5)
+    # the state is cos t |00> + sin t |11> up to local unitaries with t = 42.7 degrees (model.md 5)
+    desc = sol.entangled_description()
+    assert desc["schmidt_angle_deg"] == pytest.approx(42.7, abs=0.1)
+    assert all(abs(np.linalg.norm(b) - 1) < 1e-6 for b in desc["alice_keep_bloch"] + desc["bob_keep_bloch"])
     # the entangled strategy's behaviour gives the reported value
     assert sol.compiled.game.value(sol.quantum.strategy.behaviour()) == pytest.approx(sol.quantum_value, abs=1e-9)
 

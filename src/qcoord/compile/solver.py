@@ -234,6 +234,35 @@ class Solution:
         """How far the entangled strategy can be from optimal: ``npa - quantum``."""
         return self.npa_value - self.quantum_value
 
+    def entangled_description(self) -> dict[str, Any]:
+        """The entangled strategy in words: Schmidt angle of the state and Bloch vectors.
+
+        For a pure two-qubit state, the Schmidt decomposition
+        :math:`\cos t\,|00\rangle + \sin t\,|11\rangle` (up to local unitaries) gives
+        :math:`t = \arctan(s_2 / s_1)` from the singular values of the 2x2 coefficient matrix
+        (:math:`t = 45^\circ`: maximally entangled). For each question, the Bloch vector
+        :math:`(\mathrm{tr} A\sigma_x, \mathrm{tr} A\sigma_y, \mathrm{tr} A\sigma_z)` of the
+        KEEP projector ``A = A^x_0`` (unit length for a rank-1 projector; zero for a trivial one).
+        """
+        if self.quantum is None:
+            return {}
+        st = self.quantum.strategy
+        out: dict[str, Any] = {}
+        if st.dims == (2, 2):
+            rho = np.asarray(st.rho)
+            w, v = np.linalg.eigh(rho)
+            if w[-1] > 1 - 1e-9:  # pure
+                sv = np.linalg.svd(v[:, -1].reshape(2, 2), compute_uv=False)
+                out["schmidt_angle_deg"] = float(np.degrees(np.arctan2(sv[1], sv[0])))
+            paulis = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
+
+            def bloch(ops: NDArray[np.complex128]) -> list[list[float]]:
+                return [[float(np.real(np.trace(op[0] @ p))) for p in paulis] for op in ops]
+
+            out["alice_keep_bloch"] = bloch(np.asarray(st.alice))
+            out["bob_keep_bloch"] = bloch(np.asarray(st.bob))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary of the values, strategies and timings."""
         q = self.quantum
@@ -259,6 +288,7 @@ class Solution:
         if q is not None:
             out["quantum_split_prob"] = self.compiled.split_prob(q.strategy.behaviour())
             out["quantum_waiting"] = self.compiled.waiting(q.strategy.behaviour())
+            out["entangled_strategy"] = self.entangled_description()
         cs = self.classical_strategy.behaviour((2, 2))
         out["classical_split_prob"] = self.compiled.split_prob(cs)
         out["classical_waiting"] = self.compiled.waiting(cs)
