@@ -99,7 +99,11 @@ def write_report(out_dir: str | Path, study: StudyResult) -> dict[str, Path]:
             "",
             f"classical {_fmt(sol.get('classical_value'), 6)} (threshold rule: {sol.get('is_threshold')}), "
             f"entangled {_fmt(sol.get('quantum_value'), 6)}, NPA level {sol.get('npa_level')} {_fmt(sol.get('npa_value'), 6)}, "
-            f"no-signalling {_fmt(sol.get('nonsignaling_value'), 6)}.",
+            f"no-signalling {_fmt(sol.get('nonsignaling_value'), 6)}. "
+            f"Entangled strategy: state cos t|00> + sin t|11> (up to local unitaries) with t = "
+            f"{_fmt((sol.get('entangled_strategy') or {}).get('schmidt_angle_deg'), 4)} degrees; one-shot split probability "
+            f"{_fmt(sol.get('quantum_split_prob'), 4)} (classical optimum {_fmt(sol.get('classical_split_prob'), 4)}); "
+            f"critical visibility {_fmt(sol.get('critical_visibility'), 4)}.",
             "",
         ]
     lines += ["## Strategy classes", ""] + _table_md(study.table) + [""]
