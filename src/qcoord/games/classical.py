@@ -566,7 +566,7 @@ def classical_value(
         if len(idx) < min(batch, nc - (pos - len(idx))):
             pruned_from = pos
             break
-        batch = min(2 * batch, 256)
+        batch = min(2 * batch, max(256, PARALLEL_MIN_WORK // ne**k))
         if progress is not None:
             progress(min(pos, nc) * ne**k, n_enum)
     searched_arr = np.array(searched, dtype=np.int64)
