@@ -99,6 +99,9 @@ def test_is_nonsignaling_and_marginals():
         is_nonsignaling(pr_box(), atol=-1)
     with pytest.raises(GameError, match="behaviour: expected"):
         marginals(np.zeros((2, 2)))
+    with pytest.raises(GameError, match="behaviour: expected"):
+        is_nonsignaling(np.zeros((2, 2)))
+    assert not is_nonsignaling(np.full((2, 2, 2, 2), np.nan))
 
 
 def test_solver_failure_is_a_clear_error(monkeypatch):

@@ -94,10 +94,14 @@ def is_nonsignaling(behaviour: ArrayLike, atol: float = 1e-9) -> bool:
     if not np.isfinite(atol) or atol < 0:
         raise GameError(f"atol: must be a finite number >= 0, got {atol!r}")
     try:
-        p = check_behaviour(behaviour, atol=max(atol, 1e-12))
-    except GameError as exc:
-        if "dimensional" in str(exc) or "real numbers" in str(exc):
-            raise
+        arr = np.asarray(behaviour, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"behaviour: must be an array of real numbers ({exc})") from None
+    if arr.ndim != 4:
+        raise GameError(f"behaviour: expected shape (na, nb, nx, ny), got {arr.shape}")
+    try:
+        p = check_behaviour(arr, atol=max(atol, 1e-12))
+    except GameError:  # negative, non-finite or unnormalised: not a behaviour at all
         return False
     return signaling_gap(p) <= atol
 
