@@ -34,3 +34,27 @@ def test_default_evaluator_is_evaluate_point(tmp_path):
             assert (math.isnan(a) and math.isnan(b)) or a == b, k
     with pytest.raises(SweepSpecError, match="^evaluate.bogus: not an option of the evaluator evaluate_point"):
         run_sweep(SweepSpec.from_dict({**spec.to_dict(), "evaluate": {"bogus": 1}}), tmp_path / "b.sqlite")
+
+
+def test_preflight_rejects_bad_classes_and_scenarios_before_any_work(tmp_path):
+    base = {"seed": 1, "replications": 2, "classes": ["local", "entangled"], "base": {"n_pairs": 2000, "warmup": 200}}
+    with pytest.raises(SweepSpecError, match="^classes: 'psychic' is not a strategy class; allowed: local"):
+        run_sweep(SweepSpec.from_dict({**base, "classes": ["local", "psychic"]}), tmp_path / "a.sqlite")
+    bad = SweepSpec.from_dict({**base, "axes": {"arrival_rate": [0.1, -0.5]}})
+    with pytest.raises(SweepSpecError, match=r"^arrival_rate: .* \(at point 1: arrival_rate=-0.5\)$"):
+        run_sweep(bad, tmp_path / "b.sqlite")
+    assert not (tmp_path / "a.sqlite").exists() and not (tmp_path / "b.sqlite").exists()
+
+
+def test_worker_processes_give_the_numbers_of_this_process(tmp_path):
+    """Thread limits and process boundaries do not change evaluate_point's numbers."""
+    from qcoord.sweep import LocalExecutor
+
+    spec = SweepSpec.from_dict({"seed": 3, "replications": 2, "classes": ["local", "entangled"],
+                                "base": {"n_pairs": 2000, "warmup": 200}, "axes": {"arrival_rate": [0.1, 0.3]}})
+    run_sweep(spec, tmp_path / "main.sqlite", executor=SerialExecutor())
+    with LocalExecutor(1) as ex:
+        run_sweep(spec, tmp_path / "worker.sqlite", executor=ex, batch_size=2)  # no in-process calibration
+    a = load_results(tmp_path / "main.sqlite").drop(columns=["elapsed_s", "code_version"])
+    b = load_results(tmp_path / "worker.sqlite").drop(columns=["elapsed_s", "code_version"])
+    assert a.equals(b)

@@ -23,6 +23,7 @@ replications = 3
 classes = ["local", "entangled"]
 [base]
 n_pairs = 2000
+warmup = 200
 baseline = { kind = "setup", c = 1.0 }
 [axes]
 arrival_rate = [0.2, 0.4]

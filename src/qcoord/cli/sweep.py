@@ -59,13 +59,16 @@ def sweep_cmd(
     """Run a parameter sweep; results go to SQLite, finished points are skipped on re-run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from qcoord.sweep import load_spec, make_executor, run_sweep
+    from qcoord.sweep import load_spec, make_executor, resolve_evaluator, run_sweep
+    from qcoord.sweep.runner import preflight
     from qcoord.sweep.store import SweepStore
 
     if scheduler is not None and dask:
         raise _fail("dask: give either --scheduler ADDR (existing cluster) or --dask (LocalCluster), not both")
     try:
         sp = load_spec(spec)
+        ev = resolve_evaluator(evaluator)
+        preflight(ev, sp, sp.points())  # a bad spec fails before the results file is created
         store = SweepStore(out)
     except ValueError as exc:
         raise _fail(str(exc)) from None
@@ -88,7 +91,7 @@ def sweep_cmd(
 
     try:
         with progress, executor:
-            summary = run_sweep(sp, store, evaluator=evaluator, executor=executor, progress=on_progress,
+            summary = run_sweep(sp, store, evaluator=ev, executor=executor, progress=on_progress,
                                 batch_size=batch_size)
     except KeyboardInterrupt:
         done = store.count()[0]

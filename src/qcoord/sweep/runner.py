@@ -261,6 +261,40 @@ def check_options(evaluator: Evaluator, spec: SweepSpec) -> None:
                 f"allowed: {', '.join(allowed) or '(none)'}")
 
 
+def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
+    """Checks before any work is dispatched, so that a bad spec fails at once with a clear message.
+
+    Always: the evaluator options (:func:`check_options`). With the default evaluator also: every
+    class is a strategy class of ``qcoord.compile.POLICY_KINDS``, and every point's scenario is a
+    valid ``qcoord.system.Scenario`` (its validation names the field).
+
+    Raises
+    ------
+    SweepSpecError
+    """
+    check_options(evaluator, spec)
+    if evaluator is not analysis_evaluator:
+        return
+    try:
+        from qcoord.compile import POLICY_KINDS  # type: ignore[attr-defined]
+
+        for c in spec.classes:
+            if c not in POLICY_KINDS:
+                raise SweepSpecError(f"classes: {c!r} is not a strategy class; allowed: {', '.join(POLICY_KINDS)}")
+    except ImportError:  # pragma: no cover - reported by the first point
+        pass
+    try:
+        from qcoord.system import Scenario  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover
+        return
+    for p in points:
+        try:
+            Scenario.from_dict(p.scenario)
+        except (ValueError, TypeError) as exc:
+            where = ", ".join(f"{k}={v!r}" for k, v in p.axes.items()) or "base"
+            raise SweepSpecError(f"{exc} (at point {p.index}: {where})") from None
+
+
 def run_task(task: _Task) -> list[PointOutcome]:
     """Evaluate every point of a task (runs on a worker; module-level so it pickles)."""
     return [_evaluate(task.evaluator, p, task.classes, task.replications) for p in task.points]
@@ -313,7 +347,8 @@ def run_sweep(
     if not (isinstance(target_task_s, (int, float)) and math.isfinite(target_task_s) and target_task_s > 0):
         raise SweepPointError(f"target_task_s: must be a number > 0, got {target_task_s!r}")
     ev = resolve_evaluator(evaluator)
-    check_options(ev, spec)
+    all_points = spec.points()
+    preflight(ev, spec, all_points)  # before the store file is created
     own_store = not isinstance(store, SweepStore)
     st = SweepStore(store) if own_store else store
     own_exec = executor is None
@@ -321,7 +356,6 @@ def run_sweep(
     try:
         st.bind(spec)
         finished = st.finished_keys()
-        all_points = spec.points()
         pending = [p for p in all_points if p.key not in finished]
         skipped = spec.n_points - len(pending)
         total = spec.n_points
