@@ -30,6 +30,10 @@ def test_claim1_entangled_beats_best_local_at_equal_waiting(headline_run):
     assert any(n.endswith(":asym") for n in headline_run.local_names)
     assert "mix:entangled:sym" in headline_run.local_names and "mix:entangled:asym" in headline_run.local_names
     assert c.details["matched_asymmetric"]["gain_relative"]["ci_low"] > 0
+    # the role-symmetric mixture is tuned to the entangled strategy's waiting (linear in the weight at low load)
+    assert abs(c.details["matched_symmetric"]["waiting_diff"]["mean"]) < 0.01
+    # the gain against the concave envelope is the conservative one
+    assert c.details["gain_relative_concave_envelope"]["mean"] <= c.details["gain_relative"]["mean"] + 1e-12
 
 
 def test_control2_linear_no_gain(headline_run):

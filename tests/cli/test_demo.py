@@ -81,6 +81,9 @@ def test_run_bad_field_is_a_clear_error(tmp_path):
     f.write_text("[scenario]\narrival_rate = 0.1\n[study]\nlam = -2\n")
     res = runner.invoke(app, ["run", str(f), "--quick", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "study.lam" in res.output
+    f.write_text("[scenario]\narrival_rate = 1.5\n")
+    res = runner.invoke(app, ["run", str(f), "--quick", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
     f.write_text("[scenario\n")
     res = runner.invoke(app, ["run", str(f), "--quick", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "TOML" in res.output
