@@ -157,7 +157,7 @@ def test_expansion_is_the_cartesian_product(value_lists):
         assert spec.point(i).key == pts[i].key and spec.point(i).seed == pts[i].seed
 
 
-@pytest.mark.parametrize("name", ["sweep_small.toml", "sweep_load_delay.toml"])
+@pytest.mark.parametrize("name", ["sweep_small.toml", "sweep_load_delay.toml", "sweep_visibility_convexity.toml"])
 def test_example_specs_are_valid(name):
     from pathlib import Path
 
@@ -181,3 +181,16 @@ def test_evaluator_options_in_spec():
                        ({"axes": {"evaluate.progress": [1]}}, 'axes."evaluate.progress"')):
         with pytest.raises(SweepSpecError, match=f"^{field}:".replace(".", r"\.")):
             make(**bad)
+
+
+def test_base_file_like_the_default_scenario(tmp_path):
+    """[scenario] plus other tables; its seed and replications give way to the sweep's; the baseline
+    shorthand "setup(2)" is expanded so that a dotted axis can vary its parameter."""
+    (tmp_path / "scen.toml").write_text(
+        '[scenario]\narrival_rate = 0.1\nbaseline = "setup(2)"\nseed = 3\nreplications = 10\n[study]\nlam = 0.5\n')
+    spec = SweepSpec.from_dict(
+        {**BASE, "base": "scen.toml", "axes": {"baseline.c": [1.0, 3.0]}}, base_dir=tmp_path)
+    assert spec.base == {"arrival_rate": 0.1, "baseline": {"kind": "setup", "c": 2.0}}
+    assert [p.scenario["baseline"] for p in spec.points()] == [{"kind": "setup", "c": 1.0}, {"kind": "setup", "c": 3.0}]
+    with pytest.raises(SweepSpecError, match="^base.baseline: "):
+        make(base={"baseline": "cubic(2)"}, axes={"baseline.c": [1.0]})

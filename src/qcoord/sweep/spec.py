@@ -62,7 +62,7 @@ OPTION_PREFIX = "evaluate."
 #: Evaluator keywords the sweep itself supplies (cannot be options).
 _RESERVED_OPTIONS = {"seed", "replications", "progress", "scenario", "classes"}
 _RANGE_KEYS = {"start", "stop", "num", "log", "integer"}
-_MAX_POINTS = 10_000_000
+_MAX_POINTS = 1_000_000
 
 
 class SweepSpecError(ValueError):
@@ -380,10 +380,12 @@ def _load_base(raw: Any, base_dir: str | Path | None) -> dict[str, Any]:
             doc = tomllib.loads(bp.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise SweepSpecError(f"base: {bp} is not valid TOML: {exc}") from None
-        # A scenario file may hold the fields at top level or under a [scenario] table.
-        if set(doc) == {"scenario"} and isinstance(doc["scenario"], Mapping):
+        # A scenario file holds the fields at top level or under a [scenario] table (other tables,
+        # such as [study], are ignored, as Scenario.from_toml does). Its seed and replications are
+        # dropped: the sweep sets both for every point.
+        if isinstance(doc.get("scenario"), Mapping):
             doc = doc["scenario"]
-        return _plain(doc)
+        return {k: v for k, v in _plain(doc).items() if k not in ("seed", "replications")}
     if isinstance(raw, Mapping):
         return _plain(raw)
     raise SweepSpecError(
@@ -417,6 +419,7 @@ def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | Non
         raise SweepSpecError(
             f"{field_name}: not a Scenario field; allowed: {', '.join(sorted(known - {'seed', 'replications'}))}")
     if len(parts) > 1 and not name.startswith(OPTION_PREFIX):
+        _expand_shorthand(base, parts[0])
         node: Any = base
         for p in parts[:-1]:
             if not isinstance(node, Mapping) or p not in node or not isinstance(node[p], Mapping):
@@ -441,6 +444,26 @@ def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | Non
             raise SweepSpecError(f"{field_name}: duplicate value {v!r}")
         seen.add(c)
     return Axis(name=name, values=values)
+
+
+def _expand_shorthand(base: dict[str, Any], key: str) -> None:
+    """Replace a shorthand ``baseline = "setup(2)"`` (or a demand string) in the base by its table
+    form ``{kind = "setup", c = 2.0}`` so that a dotted axis (``baseline.c``) can reach into it."""
+    if not isinstance(base.get(key), str):
+        return
+    try:
+        if key == "baseline":
+            from qcoord.system.baseline import baseline_from_spec
+
+            base[key] = _plain(baseline_from_spec(base[key]).to_dict())
+        elif key == "demand":
+            from qcoord.system.demand import demand_from_dict
+
+            base[key] = _plain(demand_from_dict(base[key]).to_dict())
+    except ImportError:  # pragma: no cover - the simulator is written in parallel
+        return
+    except ValueError as exc:
+        raise SweepSpecError(f"base.{key}: {exc}") from None
 
 
 def _expand_range(field_name: str, raw: Mapping[str, Any]) -> tuple[Any, ...]:
