@@ -80,6 +80,8 @@ def test_plot_command_writes_heatmaps_per_facet_and_lines(results, tmp_path):
          "error: workers: must be an integer >= 1, got 0"),
         (["sweep", "{spec}", "--out", "{out}", "--dask", "--scheduler", "tcp://x:1"], "error: dask: give either"),
         (["sweep", "{spec}", "--out", "{nodir}"], "error: out: directory does not exist"),
+        (["sweep", "{spec}", "--out", "{out}", "--scheduler", "tcp://x:1", "--workers", "2"],
+         "error: workers: an existing cluster"),
         (["sweep", "{other}", "--out", "{results}", "--evaluator", EVALUATOR], "holds results of a different sweep"),
         (["sweep", "{fail}", "--out", "{out}", "--evaluator", "tests.sweep.evaluators:failing_evaluator",
           "--batch-size", "1"], "error: point 1 (arrival_rate=0.6, handoff_delay=0.0): ZeroDivisionError"),

@@ -65,6 +65,8 @@ def sweep_cmd(
 
     if scheduler is not None and dask:
         raise _fail("dask: give either --scheduler ADDR (existing cluster) or --dask (LocalCluster), not both")
+    if scheduler is not None and workers is not None:
+        raise _fail("workers: an existing cluster (--scheduler) has its own workers; drop --workers")
     try:
         sp = load_spec(spec)
         ev = resolve_evaluator(evaluator)

@@ -14,6 +14,8 @@ An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as
 - :class:`SerialExecutor`: runs tasks in this process, in order (debugging, tiny sweeps).
 
 ``fn`` and the tasks must be picklable for the process-based executors (module-level functions).
+Workers of an existing Dask cluster must have the same qcoord (and the evaluator's module)
+installed; the numbers then match the local pool's exactly (same seeds, same code).
 
 Each worker process of the local pool or of a ``LocalCluster`` is limited to one compute thread
 (``NUMBA_NUM_THREADS``, ``OMP_NUM_THREADS``, BLAS threads, and ``numba.set_num_threads(1)`` if
