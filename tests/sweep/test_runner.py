@@ -86,9 +86,12 @@ def test_resume_skips_finished_points(tmp_path, reference):
 def test_batches_carry_the_target_work(tmp_path):
     spec = small_spec(evaluate={"pause": 0.02}, axes={"arrival_rate": [0.1 * k for k in range(1, 9)]})
     s = run_sweep(spec, tmp_path / "b.sqlite", evaluator=EVALUATOR, executor=SerialExecutor(), target_task_s=0.1)
-    # Calibration task of one point, then tasks of ceil(0.1 s / ~0.021 s) = 5 points.
-    assert s.seconds_per_point >= 0.02
-    assert s.n_tasks == 3 and s.computed == 8
+    # A calibration task of one point, then tasks of ceil(0.1 s / seconds per point) points: each
+    # carries at least 0.1 s of work (the last one takes what is left).
+    assert s.seconds_per_point >= 0.02 and s.computed == 8
+    assert len(s.task_seconds) == s.n_tasks and 3 <= s.n_tasks <= 4
+    assert s.task_seconds[0] < 0.1 and all(t >= 0.1 for t in s.task_seconds[1:-1])
+    assert sum(s.task_seconds) == pytest.approx(8 * s.seconds_per_point)
 
 
 def test_evaluator_options_and_option_axes(tmp_path):

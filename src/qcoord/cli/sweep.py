@@ -121,7 +121,9 @@ def sweep_cmd(
     if not quiet:
         t = Table(title=f"sweep {sp.name}", show_header=False)
         t.add_row("points", f"{summary.n_points} ({summary.skipped} finished before, {summary.computed} computed now)")
-        t.add_row("tasks", f"{summary.n_tasks} (mean {summary.mean_batch:.1f} points per task)")
+        work = (f", {1e3 * sum(summary.task_seconds) / len(summary.task_seconds):.0f} ms of work per task"
+                if summary.task_seconds else "")
+        t.add_row("tasks", f"{summary.n_tasks} (mean {summary.mean_batch:.1f} points{work})")
         spp = summary.seconds_per_point
         t.add_row("evaluator time", "-" if spp is None else f"{spp * 1e3:.1f} ms per point")
         t.add_row("wall time", _fmt_s(summary.elapsed_s))

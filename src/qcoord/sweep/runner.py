@@ -154,6 +154,9 @@ class SweepSummary:
         Mean points per task.
     seconds_per_point : float or None
         Mean evaluator seconds per point (as measured on the workers).
+    task_seconds : tuple of float
+        Evaluator seconds of each task in commit order (the first is the one-point calibration
+        task unless ``batch_size`` was given); the work each task carried.
     elapsed_s : float
         Wall-clock seconds of the run.
     executor : str
@@ -171,6 +174,7 @@ class SweepSummary:
     mean_batch: float
     seconds_per_point: float | None
     elapsed_s: float
+    task_seconds: tuple[float, ...]
     executor: str
     spec_hash: str
     store: str
@@ -361,13 +365,16 @@ def run_sweep(
         total = spec.n_points
         version = code_version()
         state = {"done": skipped, "computed": 0, "tasks": 0, "eval_s": 0.0}
+        task_seconds: list[float] = []
 
         def commit(outcomes: Sequence[PointOutcome]) -> None:
             st.write_task(outcomes, root_seed=spec.seed, replications=spec.replications, version=version)
             state["done"] += len(outcomes)
             state["computed"] += len(outcomes)
             state["tasks"] += 1
-            state["eval_s"] += sum(o.elapsed_s for o in outcomes)
+            work = sum(o.elapsed_s for o in outcomes)
+            state["eval_s"] += work
+            task_seconds.append(work)
             if progress is not None:
                 el = time.perf_counter() - t_start
                 rate = state["computed"] / el if el > 0 else 0.0
@@ -413,7 +420,7 @@ def run_sweep(
             n_points=total, skipped=skipped, computed=computed, n_tasks=state["tasks"],
             mean_batch=(computed / state["tasks"]) if state["tasks"] else 0.0,
             seconds_per_point=(state["eval_s"] / computed) if computed else None,
-            elapsed_s=time.perf_counter() - t_start, executor=exec_name, spec_hash=spec.spec_hash,
+            elapsed_s=time.perf_counter() - t_start, task_seconds=tuple(task_seconds), executor=exec_name, spec_hash=spec.spec_hash,
             store=str(st.path))
     finally:
         if own_store:
