@@ -53,7 +53,7 @@ def sweep_cmd(
     dask: Annotated[bool, typer.Option("--dask", help="Run on a Dask LocalCluster started for this sweep.")] = False,
     export: Annotated[Optional[Path], typer.Option("--export", help="Also write the results table to this CSV file.")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Points per task (default: sized to ~100 ms of work).")] = None,
-    evaluator: Annotated[Optional[str], typer.Option("--evaluator", help="Point evaluator module:function (default qcoord.analysis:evaluate_point).")] = None,
+    evaluator: Annotated[Optional[str], typer.Option("--evaluator", help="Point evaluator module:function (default: qcoord.analysis.evaluate_point on the point's Scenario).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Run a parameter sweep; results go to SQLite, finished points are skipped on re-run."""

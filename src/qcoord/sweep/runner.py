@@ -98,8 +98,9 @@ def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, r
 
 def resolve_evaluator(ref: str | Evaluator | None) -> Evaluator:
     """An evaluator from ``None`` (the default), a callable, or a ``"module:function"`` reference."""
-    if ref is None:
-        return analysis_evaluator
+    if ref is None or ref in ("qcoord.analysis:evaluate_point", "qcoord.sweep:analysis_evaluator",
+                              "qcoord.sweep.runner:analysis_evaluator"):
+        return analysis_evaluator  # evaluate_point itself takes a Scenario, not the point's dict
     if callable(ref):
         return ref
     if not isinstance(ref, str) or ref.count(":") != 1:
