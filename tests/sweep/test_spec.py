@@ -194,3 +194,14 @@ def test_base_file_like_the_default_scenario(tmp_path):
     assert [p.scenario["baseline"] for p in spec.points()] == [{"kind": "setup", "c": 1.0}, {"kind": "setup", "c": 3.0}]
     with pytest.raises(SweepSpecError, match="^base.baseline: "):
         make(base={"baseline": "cubic(2)"}, axes={"baseline.c": [1.0]})
+
+
+def test_unquoted_dotted_axis_names(tmp_path):
+    (tmp_path / "s.toml").write_text(
+        'seed = 1\nreplications = 2\nclasses = ["local"]\n[base]\nbaseline = { kind = "power", k = 2.0 }\n'
+        "[axes]\nbaseline.k = [1.0, 2.0]\nevaluate.visibility = { start = 0.8, stop = 1.0, num = 3 }\n")
+    spec = load_spec(tmp_path / "s.toml")
+    assert spec.axis_names == ("baseline.k", "evaluate.visibility")
+    assert spec.axes[1].values == (0.8, 0.9, 1.0)
+    assert spec.points()[5].scenario["baseline"] == {"kind": "power", "k": 2.0}
+    assert spec.points()[5].options == {"visibility": 1.0}

@@ -279,7 +279,7 @@ class SweepSpec:
             raise SweepSpecError(f"axes: must be a table of axis = values, got {type(raw_axes).__name__}")
         known = _scenario_fields()
         axes = []
-        for aname, aval in raw_axes.items():
+        for aname, aval in _flatten_axes(raw_axes).items():
             axes.append(_parse_axis(str(aname), aval, base, known))
 
         total = math.prod(len(a) for a in axes) if axes else 1
@@ -444,6 +444,19 @@ def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | Non
             raise SweepSpecError(f"{field_name}: duplicate value {v!r}")
         seen.add(c)
     return Axis(name=name, values=values)
+
+
+def _flatten_axes(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Unquoted dotted TOML keys (``baseline.c = [...]``) arrive as nested tables; a table that is
+    not a range (no ``start``, ``stop`` or ``num``) is such a path and is flattened to ``"baseline.c"``."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, Mapping) and v and not ({"start", "stop", "num"} & set(v)):
+            out.update(_flatten_axes(v, name + "."))
+        else:
+            out[name] = v
+    return out
 
 
 def _expand_shorthand(base: dict[str, Any], key: str) -> None:
