@@ -221,3 +221,35 @@ def test_kernels_match_plain_reference(seed: int, d: int, na: int) -> None:
     np.testing.assert_allclose(A2.sum(axis=2), np.broadcast_to(np.eye(d), A2.sum(axis=2).shape), atol=1e-10)
     np.testing.assert_allclose(A2 @ A2, A2, atol=1e-9)
     assert K.reference_value(psi[0], A2[0], B[0], W) >= before - 1e-10
+
+
+# ------------------------------------------------------------------ POVM polish
+def test_povm_step_is_optimal_over_povms() -> None:
+    from qcoord.games.seesaw import _POVMStep
+
+    rng = np.random.default_rng(0)
+    # Two outcomes: the best POVM is the projective positive-eigenspace solution.
+    M = _rand_herm(rng, (2,), 2)
+    E = _POVMStep(2, 2)(M, np.array([np.eye(2), np.zeros((2, 2))], dtype=complex))
+    ref = K.reference_best_projective_binary(M[0], M[1])
+    val = lambda ops: float(np.real(np.einsum("aij,aji->", ops, M)))  # noqa: E731
+    assert val(E) == pytest.approx(val(np.array([ref, np.eye(2) - ref])), abs=1e-6)
+    # Three outcomes in dimension 2: never worse than the projective pairwise ascent.
+    M3 = _rand_herm(rng, (1, 1, 3), 2)
+    P = K.improve_measurements(_random_projective(rng, 1, 1, 3, 2), M3)[0, 0]
+    E3 = _POVMStep(3, 2)(M3[0, 0], P)
+    np.testing.assert_allclose(E3.sum(axis=0), np.eye(2), atol=1e-9)
+    assert np.linalg.eigvalsh(E3).min() >= -1e-12
+    assert float(np.real(np.einsum("aij,aji->", E3, M3[0, 0]))) >= float(np.real(np.einsum("aij,aji->", P, M3[0, 0]))) - 1e-9
+
+
+def test_povm_polish_never_lowers_and_reevaluates() -> None:
+    from qcoord.games import chsh_d
+
+    g = chsh_d(3)
+    proj = quantum_lower_bound(g, dim=2, restarts=4, seed=0)
+    res = quantum_lower_bound(g, dim=2, restarts=4, seed=0, povm=True)
+    assert res.value >= proj.value - 1e-9
+    assert "povm-sdp" in res.method
+    assert g.value(res.strategy.behaviour()) == pytest.approx(res.value, abs=1e-12)
+    assert quantum_lower_bound(chsh(), seed=0, povm=True).value == pytest.approx(TSIRELSON, abs=1e-9)

@@ -27,7 +27,8 @@ optimum (a product state :math:`|0\\rangle|0\\rangle` with diagonal projectors r
 deterministic strategy), so the result is never below the classical value.
 
 Scope: projective measurements of local dimension ``dim`` (every POVM strategy is a projective one
-in a larger dimension, so use a larger ``dim`` when POVMs might help).
+in a larger dimension, so a larger ``dim`` also covers POVMs); ``povm=True`` adds a final see-saw
+over general POVMs at the same ``dim`` (one SDP per measurement step) on the best run.
 
 References
 ----------
@@ -89,7 +90,8 @@ class QuantumResult:
     timings : dict
         ``{"classical": s, "seesaw": s, "total": s}`` in seconds.
     method : str
-        ``"qubit-closed-form"`` (dim 2, two answers each) or ``"projective-eigh"``.
+        ``"qubit-closed-form"`` (dim 2, two answers each) or ``"projective-eigh"``; with
+        ``povm=True`` followed by ``"+povm-sdp(k rounds)"``.
     game_name : str
     """
 
@@ -183,6 +185,65 @@ def _initial_start(initial: QuantumStrategy | DeterministicStrategy, game: Game,
     return vecs[:, -1].reshape(d, d), np.array(initial.alice), np.array(initial.bob)
 
 
+class _POVMStep:
+    """Best POVM for one question: :math:`\max \sum_a \mathrm{tr}[E_a M_a]`, :math:`E_a \succeq 0`,
+    :math:`\sum_a E_a = I` (an SDP; cvxpy with parameters, compiled once per shape)."""
+
+    def __init__(self, n_out: int, d: int) -> None:
+        import cvxpy as cp
+
+        self.E = [cp.Variable((d, d), hermitian=True) for _ in range(n_out)]
+        self.M = [cp.Parameter((d, d), complex=True) for _ in range(n_out)]
+        obj = sum(cp.real(cp.sum(cp.multiply(E, M))) for E, M in zip(self.E, self.M))
+        cons = [E >> 0 for E in self.E] + [sum(self.E) == np.eye(d)]
+        self.problem = cp.Problem(cp.Maximize(obj), cons)
+
+    def __call__(self, M: NDArray[np.complex128], current: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        from .npa import SolverError, solve_sdp
+
+        for par, m in zip(self.M, M):
+            par.value = np.ascontiguousarray(m.T)  # tr[E M] = sum(E * M^T)
+        try:
+            solve_sdp(self.problem, what="quantum_lower_bound POVM step")
+        except SolverError:
+            return current  # keep the current measurement: the value cannot decrease
+        E = np.array([0.5 * (e.value + e.value.conj().T) for e in self.E])
+        # Project onto valid POVMs (clip tiny negative eigenvalues, renormalise to sum to I).
+        lam, V = np.linalg.eigh(E)
+        E = (V * np.clip(lam, 0.0, None)[..., None, :]) @ np.conj(np.swapaxes(V, -1, -2))
+        S = E.sum(axis=0)
+        ls, Vs = np.linalg.eigh(S)
+        inv_sqrt = (Vs / np.sqrt(ls)) @ Vs.conj().T
+        E = inv_sqrt @ E @ inv_sqrt
+        new_val = float(np.real(np.einsum("aij,aji->", E, M)))
+        old_val = float(np.real(np.einsum("aij,aji->", current, M)))
+        return E if new_val >= old_val else current
+
+
+def _povm_polish(
+    psi: NDArray[np.complex128], A: NDArray[np.complex128], B: NDArray[np.complex128], W: NDArray[np.float64],
+    tol: float, rounds: int,
+) -> tuple[float, Any, Any, Any, int]:
+    """See-saw over POVMs for one run (SDP per question), starting from its projective optimum."""
+    na, nb = W.shape[:2]
+    d = A.shape[-1]
+    step_a, step_b = _POVMStep(na, d), _POVMStep(nb, d)
+    value = -np.inf
+    done = 0
+    for done in range(1, rounds + 1):
+        M = K.reduced_alice(psi[None], B[None], W)[0]
+        A = np.array([step_a(M[x], A[x]) for x in range(A.shape[0])])
+        L = K.reduced_bob(psi[None], A[None], W)[0]
+        B = np.array([step_b(L[y], B[y]) for y in range(B.shape[0])])
+        v, p = K.best_state(A[None], B[None], W)
+        psi = p[0]
+        if v[0] - value < tol:
+            value = float(v[0])
+            break
+        value = float(v[0])
+    return value, psi, A, B, done
+
+
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise GameError(f"{name}: must be an integer >= {minimum}, got {value!r}")
@@ -199,6 +260,8 @@ def quantum_lower_bound(
     max_iter: int = DEFAULT_MAX_ITER,
     initial: QuantumStrategy | DeterministicStrategy | None = None,
     classical_start: bool = True,
+    povm: bool = False,
+    povm_rounds: int = 50,
     progress: Callable[[int, int], None] | None = None,
 ) -> QuantumResult:
     """A lower bound on the quantum value by see-saw, with the strategy that attains it.
@@ -225,6 +288,14 @@ def quantum_lower_bound(
         Add the run started from the classical optimum (computed with
         :func:`qcoord.games.classical.classical_value`); this guarantees
         ``value >= classical value``.
+    povm : bool
+        After the projective see-saw, polish the best run by a see-saw over general POVMs (each
+        measurement step is an SDP, :math:`\max \sum_a \mathrm{tr}[E_a M_a]` over
+        :math:`E_a \succeq 0, \sum_a E_a = I`, solved with cvxpy/Clarabel). Never lowers the value;
+        useful when ``dim`` is too small for projective measurements to be optimal. Slower (one SDP
+        per question per round).
+    povm_rounds : int >= 1
+        Maximum rounds of the POVM polish.
     progress : callable(done_rounds, max_iter), optional
         Called after each round.
 
@@ -293,6 +364,14 @@ def quantum_lower_bound(
         if active.size == 0:
             break
 
+    povm_iters = 0
+    if povm:
+        povm_rounds = _check_int(povm_rounds, "povm_rounds", 1)
+        r = int(np.argmax(values))
+        v, p_, a_, b_, povm_iters = _povm_polish(psi[r], A[r], B[r], W, tol, povm_rounds)
+        if v >= values[r]:
+            psi[r], A[r], B[r], values[r] = p_, a_, b_, v
+
     # Re-evaluate every run by the Born rule and return the best one.
     best, best_val, best_strat, best_p = -1, -np.inf, None, None
     exact_vals = np.empty(R)
@@ -310,6 +389,8 @@ def quantum_lower_bound(
     assert best_strat is not None and best_p is not None
     best_p.setflags(write=False)
     method = "qubit-closed-form" if (d == 2 and na == 2 and nb == 2) else "projective-eigh"
+    if povm:
+        method += f"+povm-sdp({povm_iters} rounds)"
     return QuantumResult(
         value=float(best_val),
         strategy=best_strat,
