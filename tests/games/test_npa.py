@@ -126,4 +126,4 @@ def test_solver_failure_raises_clear_error() -> None:
         solve_sdp(infeasible, ("CLARABEL",), what="test")
     with pytest.raises(SolverError, match="NOPE: not installed"):
         npa_upper_bound(chsh(), 1, solvers=("NOPE",))
-    assert issubclass(SolverError, RuntimeError)
+    assert issubclass(SolverError, RuntimeError) and issubclass(SolverError, ValueError)

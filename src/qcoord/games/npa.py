@@ -75,8 +75,11 @@ SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-class SolverError(RuntimeError):
+class SolverError(GameError, RuntimeError):
     """A convex solver failed or returned an inaccurate status.
+
+    Both a :class:`~qcoord.games.game.GameError` (a ``ValueError``, like every error of
+    ``qcoord.games``) and a ``RuntimeError`` (it is a failure of the computation, not of the input).
 
     The message names the solver(s) tried and the status each returned; no value is returned in
     that case (a silent wrong number is worse than an error).
