@@ -100,3 +100,18 @@ def test_bad_store_paths(tmp_path):
     sqlite3.connect(empty).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(StoreError, match="is not a qcoord sweep store"):
         SweepStore(empty, readonly=True)
+
+
+def test_results_wide_view_for_plain_sql(tmp_path, spec):
+    outcomes = evaluate_points(spec, evaluator=EVALUATOR)
+    path = tmp_path / "w.sqlite"
+    with SweepStore(path) as st:
+        st.bind(spec)
+        _write_all(st, spec, outcomes, per_task=5)
+        frame = st.to_frame()
+    con = sqlite3.connect(path)
+    wide = pd.read_sql_query("SELECT * FROM results_wide ORDER BY point_index, class", con)
+    con.close()
+    assert list(wide.columns[:5]) == ["point_index", "point_key", "class", "arrival_rate", "handoff_delay"]
+    for col in ("point_index", "class", "arrival_rate", "handoff_delay", "mean_waiting", "gain_ci_low", "seed"):
+        pd.testing.assert_series_equal(wide[col], frame[col], check_dtype=False)

@@ -10,6 +10,10 @@ Schema (stdlib ``sqlite3``, WAL journal, ``synchronous=FULL``)::
             point_index INTEGER, metrics TEXT,    -- every metric and CI of the evaluator's row (JSON)
             PRIMARY KEY (point_key, class))
 
+The view ``results_wide`` presents the same rows with one column per axis and per metric (for
+plain SQL, e.g. ``sqlite3 results.sqlite 'SELECT * FROM results_wide'``); it is rebuilt, in the
+writing transaction, whenever a new metric name appears.
+
 A task's points and all their result rows are written in **one transaction**, so a point is either
 complete or absent, even if the process is killed mid-write; a point present in ``points`` is
 finished and is skipped on resume. Primary keys make a second write of the same row impossible
@@ -229,7 +233,21 @@ class SweepStore:
                 self._con.executemany(
                     "INSERT OR IGNORE INTO results(point_key, class, point_index, metrics) VALUES (?, ?, ?, ?)",
                     [(o.key, cls, o.index, canonical_json(row)) for cls, row in o.rows])
+            self._extend_view([k for o in outcomes for _, row in o.rows for k in row])
         return written
+
+    def _extend_view(self, keys: Sequence[str]) -> None:
+        """Keep the ``results_wide`` view's columns in step with the metric keys seen (same transaction)."""
+        m = self.meta()
+        known: list[str] = json.loads(m.get("metric_keys", "[]"))
+        new = [k for k in dict.fromkeys(keys) if k not in known]
+        if not new and "metric_keys" in m:
+            return
+        known += new
+        axes: list[str] = json.loads(m.get("axes", "[]"))
+        self._con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('metric_keys', ?)", (json.dumps(known),))
+        self._con.execute("DROP VIEW IF EXISTS results_wide")
+        self._con.execute(_wide_view_sql(axes, known))
 
     def _tx(self) -> "_Transaction":
         return _Transaction(self._con)
@@ -310,6 +328,36 @@ class _Transaction:
 
 
 _MISSING = object()
+
+
+_WIDE_FIXED = ("point_index", "point_key", "class", "seed", "root_seed", "replications", "elapsed_s",
+               "code_version")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json_path(name: str) -> str:
+    return "'$.\"" + name.replace("'", "''").replace('"', '\\"') + "\"'"
+
+
+def _wide_view_sql(axes: Sequence[str], metrics: Sequence[str]) -> str:
+    """``results_wide``: one row per point and class with one column per axis and per metric
+    (``json_extract`` of the stored JSON; a metric named like another column gets ``metric.``)."""
+    cols = ["r.point_index AS point_index", "r.point_key AS point_key", "r.class AS class"]
+    taken = set(_WIDE_FIXED)
+    for a in axes:
+        cols.append(f"json_extract(p.axes, {_json_path(a)}) AS {_ident(a)}")
+        taken.add(a)
+    for k in metrics:
+        name = k if k not in taken else f"metric.{k}"
+        taken.add(name)
+        cols.append(f"json_extract(r.metrics, {_json_path(k)}) AS {_ident(name)}")
+    cols += ["p.seed AS seed", "p.root_seed AS root_seed", "p.replications AS replications",
+             "p.elapsed_s AS elapsed_s", "p.code_version AS code_version"]
+    return ("CREATE VIEW results_wide AS SELECT " + ", ".join(cols)
+            + " FROM results r JOIN points p ON p.point_key = r.point_key")
 
 
 def _same(a: Any, b: Any) -> bool:
