@@ -48,20 +48,23 @@ def reduced_bob(psi: CArr, A: CArr, W: NDArray[np.float64]) -> CArr:
     return np.einsum("abxy,rxaij->rybij", W, K, optimize=True)
 
 
-def posproj_2x2(H: CArr) -> CArr:
+def posproj_2x2(H: CArr, scale: NDArray[np.float64] | None = None) -> CArr:
     """Projector on the strictly positive eigenspace of batched 2x2 Hermitian matrices, closed form.
 
     With :math:`t = (H_{00} + H_{11})/2`, :math:`r = \\sqrt{((H_{00} - H_{11})/2)^2 + |H_{01}|^2}` the
     eigenvalues are :math:`t \\pm r`. The projector is ``I`` if :math:`t - r > 0`, ``0`` if
-    :math:`t + r \\le 0`, else the rank-one :math:`(H - (t - r) I) / (2r)`.
+    :math:`t + r \\le 0`, else the rank-one :math:`(H - (t - r) I) / (2r)`. Eigenvalues below
+    ``EIG_THRESHOLD * scale`` count as zero (``scale`` defaults to the spectral radius of ``H``).
     """
+    H = 0.5 * (H + _dag(H))
     h00 = H[..., 0, 0].real
     h11 = H[..., 1, 1].real
     h01 = H[..., 0, 1]
     t = 0.5 * (h00 + h11)
     r = np.sqrt((0.5 * (h00 - h11)) ** 2 + np.abs(h01) ** 2)
-    scale = np.maximum(np.abs(t) + r, 1e-300)
-    thr = EIG_THRESHOLD * scale
+    if scale is None:
+        scale = np.abs(t) + r
+    thr = EIG_THRESHOLD * np.maximum(scale, 1e-300)
     lo, hi = t - r, t + r
     eye = np.eye(2)
     safe_r = np.where(r > 0, r, 1.0)
@@ -110,8 +113,11 @@ def improve_measurements(P: CArr, M: CArr) -> CArr:
     for a in range(n_out):
         for a2 in range(a + 1, n_out):
             D = M[..., a, :, :] - M[..., a2, :, :]
+            # Threshold relative to the operators, not to their difference: a difference at rounding
+            # level (no preference) must not pick a projector from noise.
+            ref = np.maximum(np.linalg.norm(M[..., a, :, :], axis=(-2, -1)), np.linalg.norm(M[..., a2, :, :], axis=(-2, -1)))
             if n_out == 2:
-                pa = posproj_2x2(D) if d == 2 else posproj(D)
+                pa = posproj_2x2(D, scale=ref) if d == 2 else posproj(D, scale=ref)
                 P[..., 0, :, :] = pa
                 P[..., 1, :, :] = eye - pa
             else:
@@ -120,7 +126,7 @@ def improve_measurements(P: CArr, M: CArr) -> CArr:
                 # never mix with the (exactly zero) ones outside it.
                 nd = np.linalg.norm(D, axis=(-2, -1))
                 H = S @ D @ S - (2.0 * nd + 1.0)[..., None, None] * (eye - S)
-                pa = posproj(H, scale=nd)
+                pa = posproj(H, scale=ref)
                 P[..., a, :, :] = pa
                 P[..., a2, :, :] = S - pa
     return 0.5 * (P + _dag(P))
