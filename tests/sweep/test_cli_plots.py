@@ -163,3 +163,24 @@ def test_lines_draw_ci_bands_and_plot_helpers(tmp_path):
     assert ci_bounds(toy, "gain_vs_symmetric_local") == (pytest.approx([0.1]), pytest.approx([0.3]))
     assert ci_bounds(toy, "throughput") == (pytest.approx([0.5]), pytest.approx([1.5]))
     assert ci_bounds(toy, "x") is None
+
+
+def test_lines_by_a_second_axis(results, tmp_path):
+    d, spec, out = results
+    frame = load_results(out)
+    fig = plot_lines(frame, "handoff_delay", by="arrival_rate", where={"baseline.c": 1.0})
+    ax = fig.axes[0]
+    labels = [l.get_label() for l in ax.get_lines() if not l.get_label().startswith("_")]
+    assert labels == ["arrival_rate = 0.2", "arrival_rate = 0.4"]
+    ent = frame[(frame["class"] == "entangled") & (frame["baseline.c"] == 1.0) & (frame["arrival_rate"] == 0.4)]
+    assert np.allclose(ax.get_lines()[1].get_ydata(), ent.sort_values("handoff_delay")["gain"])
+    with pytest.raises(PlotError, match="^classes: with by="):
+        plot_lines(frame, "handoff_delay", by="arrival_rate", classes=["local", "entangled"], where={"baseline.c": 1.0})
+    r = runner.invoke(app, ["plot", str(out), "--x", "handoff_delay", "--by", "arrival_rate", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "lines_gain_handoff_delay_by_arrival_rate__baseline.c=1.0.png",
+        "lines_gain_handoff_delay_by_arrival_rate__baseline.c=2.0.png"]
+    r = runner.invoke(app, ["plot", str(out), "--x", "handoff_delay", "--by", "arrival_rate", "--y", "baseline.c",
+                            "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "by: draws lines" in r.output

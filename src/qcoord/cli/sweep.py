@@ -138,12 +138,17 @@ def plot_cmd(
     x: Annotated[str, typer.Option("--x", help="Axis on the horizontal.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the PNG files.")],
     y: Annotated[Optional[str], typer.Option("--y", help="Second axis: draw a heatmap over x and y.")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Line plot: one line per value of this axis (one class).")] = None,
     metric: Annotated[Optional[str], typer.Option("--metric", help="Column to plot (default: the gain at equal waiting).")] = None,
     cls: Annotated[Optional[str], typer.Option("--class", help="Strategy class whose rows carry the heatmap metric.")] = None,
     where: Annotated[Optional[list[str]], typer.Option("--where", help="Fix another axis: AXIS=VALUE (repeatable).")] = None,
     max_figures: Annotated[int, typer.Option("--max-figures", help="Refuse to draw more figures than this.")] = 50,
 ) -> None:
-    """Draw the gain heatmap over --x and --y (no-advantage region hatched), or lines with CI bands over --x."""
+    """Draw the gain heatmap over --x and --y (no-advantage region hatched), or lines with CI bands over --x.
+
+    Axes that vary and are not plotted give one figure per combination of their values, unless fixed
+    with --where AXIS=VALUE.
+    """
     from qcoord.sweep import load_results
     from qcoord.sweep.plots import facets, gain_metric, plot_heatmap, plot_lines
 
@@ -153,11 +158,13 @@ def plot_cmd(
         if frame.empty:
             raise ValueError(f"sweep: {sweep} holds no finished points yet")
         axes = list(frame.attrs.get("axes", []))
-        for name, a in (("x", x), ("y", y)):
+        if y is not None and by is not None:
+            raise ValueError("by: draws lines; give either --y (heatmap) or --by (lines), not both")
+        for name, a in (("x", x), ("y", y), ("by", by)):
             if a is not None and a not in axes:
                 raise ValueError(f"{name}: {a!r} is not an axis of this sweep; axes are {', '.join(axes) or '(none)'}")
         m = metric or gain_metric(frame)
-        plotted = [a for a in (x, y) if a is not None]
+        plotted = [a for a in (x, y, by) if a is not None]
         combos = facets(frame, plotted + list(fixed), axes)
         if len(combos) > max_figures:
             raise ValueError(f"where: {len(combos)} figures would be drawn (other axes vary); fix axes with --where "
@@ -173,9 +180,10 @@ def plot_cmd(
                 path = out / f"heatmap_{_slug(m)}_{_slug(x)}_{_slug(y)}{suffix}.png"
                 written.append(plot_heatmap(frame, x, y, metric=m, cls=cls, where=w, axes=axes, out=path))
             else:
-                path = out / f"lines_{_slug(m)}_{_slug(x)}{suffix}.png"
-                written.append(plot_lines(frame, x, metric=m, classes=[cls] if cls else None, where=w, axes=axes,
-                                          out=path))
+                by_part = f"_by_{_slug(by)}" if by else ""
+                path = out / f"lines_{_slug(m)}_{_slug(x)}{by_part}{suffix}.png"
+                written.append(plot_lines(frame, x, metric=m, classes=[cls] if cls else None, by=by, where=w,
+                                          axes=axes, out=path))
     except ValueError as exc:
         raise _fail(str(exc)) from None
     for p in written:

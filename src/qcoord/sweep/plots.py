@@ -249,9 +249,12 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, *, metric: str | None = No
 
 
 def plot_lines(frame: pd.DataFrame, x: str, *, metric: str | None = None, classes: Sequence[str] | None = None,
-               where: Mapping[str, Any] | None = None, axes: Sequence[str] | None = None,
+               by: str | None = None, where: Mapping[str, Any] | None = None, axes: Sequence[str] | None = None,
                out: str | Path | None = None, title: str | None = None, logx: bool | None = None) -> Figure | Path:
-    """A metric against axis ``x``: one line per class with its 95% CI as a band.
+    """A metric against axis ``x`` with its 95% CI as a shaded band per line.
+
+    Without ``by``: one line per class. With ``by``: one line per value of that second axis, for
+    one class (``classes=[name]``, or the class chosen as for :func:`plot_heatmap`).
 
     Parameters
     ----------
@@ -259,27 +262,44 @@ def plot_lines(frame: pd.DataFrame, x: str, *, metric: str | None = None, classe
         Column to plot (default :func:`gain_metric`).
     classes : sequence of str, optional
         Classes to draw (default: every class with values of the metric).
+    by : str, optional
+        Second axis: one line per value.
     logx : bool, optional
         Log x axis; default when all values are positive and span more than a factor 50.
     """
     metric = metric or gain_metric(frame)
-    sel = _select(frame, where=where, plotted=(x,), axes=axes)
+    if by is not None and by == x:
+        raise PlotError(f"by: must differ from x, both are {x!r}")
+    sel = _select(frame, where=where, plotted=(x,) if by is None else (x, by), axes=axes)
     if metric not in sel.columns:
         raise PlotError(f"metric: {metric!r} is not a column of the results")
     if not pd.api.types.is_numeric_dtype(sel[x]):
         raise PlotError(f"x: axis {x!r} is not numeric; use it as a heatmap axis or fix it with where")
     sel = sel[sel[metric].notna()]
-    names = list(classes) if classes else sorted(sel["class"].unique())
-    if not names:
-        raise PlotError(f"metric: {metric!r} has no values in the selected rows")
+    if by is None:
+        names = list(classes) if classes else sorted(sel["class"].unique())
+        if not names:
+            raise PlotError(f"metric: {metric!r} has no values in the selected rows")
+        series = []
+        for name in names:
+            rows = sel[sel["class"] == name]
+            if rows.empty:
+                raise PlotError(f"classes: {name!r} has no values of {metric!r}")
+            series.append((str(name), rows))
+        what = ""
+    else:
+        if classes is not None and len(classes) != 1:
+            raise PlotError(f"classes: with by={by!r} give exactly one class, got {list(classes)}")
+        rows = _pick_class(sel, metric, classes[0] if classes else None)
+        series = [(f"{by} = {_fmt(v)}", rows[rows[by] == v])
+                  for v in sorted(rows[by].unique().tolist(), key=_sort_key)]
+        what = f" ({rows['class'].iloc[0]})"
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
-    for name in names:
-        rows = sel[sel["class"] == name].sort_values(x)
-        if rows.empty:
-            raise PlotError(f"classes: {name!r} has no values of {metric!r}")
+    for label, rows in series:
+        rows = rows.sort_values(x)
         xv = rows[x].to_numpy(float)
-        (line,) = ax.plot(xv, rows[metric].to_numpy(float), "o-", ms=3, label=name)
+        (line,) = ax.plot(xv, rows[metric].to_numpy(float), "o-", ms=3, label=label)
         b = ci_bounds(rows, metric)
         if b is not None:
             ax.fill_between(xv, b[0], b[1], color=line.get_color(), alpha=0.2, linewidth=0)
@@ -293,7 +313,7 @@ def plot_lines(frame: pd.DataFrame, x: str, *, metric: str | None = None, classe
     ax.set_xlabel(x)
     ax.set_ylabel(metric)
     sub = _label(where)
-    ax.set_title(title or f"{metric} vs {x} (95% CI bands)" + (f"\n{sub}" if sub else ""), fontsize=10)
+    ax.set_title(title or f"{metric}{what} vs {x} (95% CI bands)" + (f"\n{sub}" if sub else ""), fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _finish(fig, out)
