@@ -184,3 +184,18 @@ def test_lines_by_a_second_axis(results, tmp_path):
     r = runner.invoke(app, ["plot", str(out), "--x", "handoff_delay", "--by", "arrival_rate", "--y", "baseline.c",
                             "--out", str(tmp_path)])
     assert r.exit_code == 2 and "by: draws lines" in r.output
+
+
+def test_table_valued_axis_and_odd_paths(tmp_path):
+    odd = tmp_path / "dir with space #1"
+    odd.mkdir()
+    spec = small_spec(base={"n_pairs": 2000},
+                      axes={"arrival_rate": [0.2, 0.4], "demand": [{"kind": "exponential", "mean": 1.0}, {"kind": "two_point"}]})
+    run_sweep(spec, odd / "r?.sqlite", evaluator=EVALUATOR, executor=SerialExecutor())
+    frame = load_results(odd / "r?.sqlite")  # read-only URI of a path with spaces, '#' and '?'
+    assert sorted(frame["demand"].unique()) == ['{"kind":"exponential","mean":1.0}', '{"kind":"two_point"}']
+    fig = plot_lines(frame, "arrival_rate", metric="mean_waiting", where={"demand": {"mean": 1.0, "kind": "exponential"}})
+    assert len(fig.axes[0].get_lines()) == 2
+    fig = plot_heatmap(frame, "arrival_rate", "demand")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ['{"kind":"exponential","mean":1.0}',
+                                                                     '{"kind":"two_point"}']

@@ -125,7 +125,10 @@ def _select(frame: pd.DataFrame, *, where: Mapping[str, Any] | None, plotted: Se
                 raise PlotError(f"where: {a} must be a number, got {v!r}") from None
             mask = np.isclose(col.to_numpy(float), fv, rtol=1e-9, atol=1e-12)
         else:
-            mask = col.astype(str) == str(v)
+            from .spec import canonical_json
+
+            text = canonical_json(v) if isinstance(v, (dict, list)) else str(v)
+            mask = col.astype(str) == text
         if not mask.any():
             vals = ", ".join(str(x) for x in sorted(frame[a].unique().tolist(), key=_sort_key))
             raise PlotError(f"where: {a} = {v!r} is not a value of the sweep; values are {vals}")

@@ -138,7 +138,7 @@ class SweepStore:
             raise StoreError(f"out: directory does not exist: {self.path.parent}")
         try:
             if readonly:
-                self._con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
+                self._con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
                                             isolation_level=None)
             else:
                 self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -283,7 +283,7 @@ class SweepStore:
             ax = json.loads(axes)
             for a in axis_names:
                 v = ax.get(a)
-                rec[a] = json.dumps(v) if isinstance(v, (dict, list)) else v
+                rec[a] = canonical_json(v) if isinstance(v, (dict, list)) else v
             tail = dict(seed=seed, root_seed=root, replications=reps, elapsed_s=el, code_version=ver,
                         scenario=scen, options=opts)
             for k, v in _flatten(json.loads(metrics)).items():
