@@ -101,3 +101,13 @@ def test_non_xor_games_rejected() -> None:
     assert issubclass(NotXORGameError, ValueError)
     with pytest.raises(GameError, match="^game:"):
         xor_quantum_value(None)  # type: ignore[arg-type]
+
+
+def test_degenerate_xor_game_gets_smallest_dimension() -> None:
+    # Payoff independent of the answers: every Gram matrix is optimal and the solver returns a
+    # full-rank one; the recovered strategy must still use the smallest rank (1: no entanglement).
+    n = 10
+    g = Game(np.full((n, n), 1 / n**2), np.full((2, 2, n, n), 0.3))
+    res = xor_quantum_value(g)
+    assert res.value == pytest.approx(0.3, abs=1e-12)
+    assert res.rank == 1 and res.dim == 1

@@ -133,7 +133,7 @@ class XORResult:
     gram : ndarray (nx+ny, nx+ny)
         The optimal Gram matrix.
     rank : int
-        Dimension ``r`` of the recovered vectors.
+        Dimension ``r`` of the recovered vectors (the smallest that reaches the value).
     dim : int
         Local dimension of the strategy, ``2**ceil((rank-1)/2)``.
     status, solver : str
@@ -183,13 +183,34 @@ def _polish(u: NDArray[np.float64], v: NDArray[np.float64], G: NDArray[np.float6
     return u, v
 
 
-def _strategy_from_gram(Z: NDArray[np.float64], nx: int, G: NDArray[np.float64]) -> tuple[QuantumStrategy, int]:
+def _low_rank_vectors(Z: NDArray[np.float64], nx: int, G: NDArray[np.float64], target: float) -> NDArray[np.float64]:
+    """Unit vectors of the smallest rank whose polished value reaches ``target``.
+
+    Interior-point solvers return a maximal-rank point of the optimal face (e.g. the identity when
+    every Gram matrix is optimal), which would need a needlessly large dimension. For r = 1, 2, ...
+    the top-r eigen-truncation of ``Z`` is normalised and polished (:func:`_polish`); the first r
+    that reaches ``target`` is kept (at worst the numerical rank of ``Z``).
+    """
     lam, V = np.linalg.eigh(0.5 * (Z + Z.T))
-    keep = lam > RANK_TOL * max(1.0, lam.max())
-    vecs = V[:, keep] * np.sqrt(lam[keep])  # rows: vectors with Gram ~ Z
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    u, v = _polish(vecs[:nx], vecs[nx:], G)
-    vecs = np.concatenate([u, v])
+    order = np.argsort(lam)[::-1]
+    lam, V = lam[order], V[:, order]
+    full = int(max(1, np.sum(lam > RANK_TOL * max(1.0, lam.max()))))
+    best, best_val = None, -np.inf
+    for r in range(1, full + 1):
+        vecs = V[:, :r] * np.sqrt(np.clip(lam[:r], 1e-300, None))
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        vecs = np.where(norms > 1e-12, vecs / np.where(norms > 1e-12, norms, 1.0), np.eye(1, r))
+        u, v = _polish(vecs[:nx], vecs[nx:], G)
+        val = float(np.einsum("xy,xi,yi->", G, u, v))
+        if val > best_val:
+            best, best_val = np.concatenate([u, v]), val
+        if val >= target:
+            break
+    assert best is not None
+    return best
+
+
+def _strategy_from_vectors(vecs: NDArray[np.float64], nx: int) -> QuantumStrategy:
     r = vecs.shape[1]
     gens = clifford_generators(r)
     D = gens.shape[-1]
@@ -199,7 +220,7 @@ def _strategy_from_gram(Z: NDArray[np.float64], nx: int, G: NDArray[np.float64])
     alice = np.stack([(eye + obs_a) / 2, (eye - obs_a) / 2], axis=1)
     bob = np.stack([(eye + obs_b) / 2, (eye - obs_b) / 2], axis=1)
     state = np.eye(D).reshape(-1) / np.sqrt(D)
-    return QuantumStrategy(state=state, alice=alice, bob=bob), r
+    return QuantumStrategy(state=state, alice=alice, bob=bob)
 
 
 def _dual_upper_bound(offset: float, G: NDArray[np.float64], mu: NDArray[np.float64], primal: float) -> float:
@@ -221,7 +242,7 @@ def _dual_upper_bound(offset: float, G: NDArray[np.float64], mu: NDArray[np.floa
     return float(offset + mu.sum() + (nx + ny) * max(0.0, -lam_min))
 
 
-def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")) -> XORResult:
+def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS"), max_dim: int = 64) -> XORResult:
     """Exact quantum value of an XOR game, and an optimal strategy.
 
     Parameters
@@ -230,6 +251,9 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
         Binary answers; ``payoff[a, b, x, y]`` depends on ``(a, b)`` only through ``a XOR b``.
     solvers : tuple of str
         cvxpy solvers in order of preference.
+    max_dim : int
+        Largest local dimension allowed for the recovered strategy (the smallest rank ``r`` that
+        reaches the value is used; dimension ``2**ceil((r-1)/2)``).
 
     Returns
     -------
@@ -260,11 +284,18 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
     solver, status = solve_sdp(problem, solvers, what=f"xor_quantum_value on {game.name!r}")
     t1 = time.perf_counter()
     Zv = np.asarray(Z.value, dtype=float)
-    strategy, r = _strategy_from_gram(Zv, nx, G)
-    sval = game.value(strategy.behaviour())
     upper = _dual_upper_bound(offset, G, np.asarray(diag_con.dual_value, dtype=float), float(problem.value))
-    t2 = time.perf_counter()
     scale = max(1.0, float(np.abs(G).sum()))
+    vecs = _low_rank_vectors(Zv, nx, G, target=float(problem.value) - offset - 1e-8 * scale)
+    r = vecs.shape[1]
+    if 2 ** (r // 2) > max_dim:
+        raise GameError(
+            f"max_dim: the optimal vectors need rank {r}, i.e. local dimension {2 ** (r // 2)}, "
+            f"above max_dim={max_dim}; raise max_dim"
+        )
+    strategy = _strategy_from_vectors(vecs, nx)
+    sval = game.value(strategy.behaviour())
+    t2 = time.perf_counter()
     if not (sval <= upper + 1e-9 * scale and upper - sval <= 1e-6 * scale):
         raise SolverError(
             f"xor_quantum_value: the recovered strategy reaches {sval!r} but the certified upper bound is "
