@@ -42,6 +42,7 @@ def results(tmp_path_factory):
                             "--export", str(d / "r.csv")])
     assert r.exit_code == 0, r.output
     assert "12 computed now" in r.output
+    assert "12/12 points" in r.output and "eta 0.0s" in r.output  # the progress bar: points done, time left
     return d, spec, out
 
 
