@@ -24,6 +24,7 @@ from qcoord.games import (
 from qcoord.games.npa import npa_words, solve_sdp
 
 from .test_seesaw import r1_game
+from .test_xor import random_xor_game
 
 TSIRELSON = math.cos(math.pi / 8) ** 2
 
@@ -84,11 +85,12 @@ def test_r1_reference_numbers() -> None:
     nx=st.integers(2, 3),
     ny=st.integers(2, 3),
     na=st.integers(2, 3),
-    kind=st.sampled_from(["weighted", "binary", "negative"]),
+    kind=st.sampled_from(["weighted", "binary", "negative", "xor"]),
 )
 def test_hierarchy_chain(seed: int, nx: int, ny: int, na: int, kind: str) -> None:
     """classical <= see-saw <= NPA(2) <= NPA(1+ab) <= NPA(1) <= NS within solver tolerance."""
-    g = random_game(nx, ny, na=na, nb=2, seed=seed, kind=kind)
+    # Random XOR games usually have a quantum advantage (random weighted games rarely do).
+    g = random_xor_game(seed, nx, ny) if kind == "xor" else random_game(nx, ny, na=na, nb=2, seed=seed, kind=kind)
     tol = 1e-6
     c = classical_value(g).value
     q = quantum_lower_bound(g, restarts=4, seed=seed).value
