@@ -115,6 +115,10 @@ def test_seeded_runs_reproduce_exactly() -> None:
     fresh = quantum_lower_bound(g, seed=None, restarts=6, classical_start=False)
     again = quantum_lower_bound(g, seed=fresh.seed, restarts=6, classical_start=False)
     assert fresh.restart_values == again.restart_values
+    child = np.random.SeedSequence(7).spawn(2)[1]
+    a = quantum_lower_bound(g, seed=child, restarts=3)
+    b = quantum_lower_bound(g, seed=np.random.SeedSequence(a.seed, spawn_key=a.spawn_key), restarts=3)
+    assert a.spawn_key == (1,) and a.restart_values == b.restart_values
 
 
 def test_never_below_classical_even_without_random_restarts() -> None:

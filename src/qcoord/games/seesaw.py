@@ -72,8 +72,11 @@ class QuantumResult:
         Its Born-rule behaviour ``p(a, b | x, y)``.
     dim : int
         Local dimension.
-    seed : int
-        The entropy of the ``numpy.random.SeedSequence`` used (pass it back to reproduce exactly).
+    seed : int (or tuple of int)
+        The entropy of the ``numpy.random.SeedSequence`` used: pass it back as ``seed`` to reproduce
+        exactly (with ``SeedSequence(seed, spawn_key=spawn_key)`` if ``spawn_key`` is non-empty).
+    spawn_key : tuple of int
+        The spawn key of that ``SeedSequence`` (empty unless a spawned child was passed).
     restarts : int
         Number of random restarts (the classical start and ``initial`` come on top).
     restart_values : tuple of float
@@ -99,7 +102,7 @@ class QuantumResult:
     strategy: QuantumStrategy = field(repr=False)
     behaviour: NDArray[np.float64] = field(repr=False)
     dim: int
-    seed: int
+    seed: int | tuple[int, ...]
     restarts: int
     restart_values: tuple[float, ...] = field(repr=False)
     iterations: tuple[int, ...] = field(repr=False)
@@ -111,6 +114,7 @@ class QuantumResult:
     timings: dict[str, float] = field(default_factory=dict)
     method: str = ""
     game_name: str = "game"
+    spawn_key: tuple[int, ...] = ()
 
     def __float__(self) -> float:
         return float(self.value)
@@ -118,7 +122,14 @@ class QuantumResult:
     @property
     def parameters(self) -> dict[str, Any]:
         """The inputs that reproduce this result."""
-        return {"dim": self.dim, "restarts": self.restarts, "seed": self.seed, "tol": self.tol, "max_iter": self.max_iter}
+        return {
+            "dim": self.dim,
+            "restarts": self.restarts,
+            "seed": self.seed,
+            "spawn_key": self.spawn_key,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
 
 
 # --------------------------------------------------------------------------- initial points
@@ -396,7 +407,8 @@ def quantum_lower_bound(
         strategy=best_strat,
         behaviour=best_p,
         dim=d,
-        seed=int(seed_used) if not isinstance(seed_used, (tuple, list)) else int(seed_used[0]),
+        seed=int(seed_used) if np.isscalar(seed_used) else tuple(int(e) for e in seed_used),
+        spawn_key=tuple(int(k) for k in ss.spawn_key),
         restarts=restarts,
         restart_values=tuple(float(x) for x in exact_vals),
         iterations=tuple(int(i) for i in iters),
