@@ -67,11 +67,12 @@ Level = Union[int, str]
 _OK_STATUSES = ("optimal",)
 
 
-#: Solver settings. Clarabel's defaults (1e-8) often end one step short ("almost solved") on NPA
-#: problems with a relative gap ~1.5e-8; 1e-7 is ample for values quoted to 1e-6. SCS is run to 1e-9.
-SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
-    "CLARABEL": {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7},
-    "SCS": {"eps": 1e-9, "max_iters": 200_000},
+#: Solver attempts, in order, per solver. Clarabel first with its default tolerances (1e-8); on NPA
+#: problems it often ends one step short of them ("almost solved", relative gap ~1.5e-8), so it is
+#: retried with 1e-7 (ample for bounds quoted to 1e-6; measured errors stay ~1e-8). SCS runs to 1e-9.
+SOLVER_ATTEMPTS: dict[str, list[dict[str, Any]]] = {
+    "CLARABEL": [{}, {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7}],
+    "SCS": [{"eps": 1e-9, "max_iters": 200_000}],
 }
 
 
@@ -93,15 +94,16 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
     ----------
     problem : cvxpy.Problem
     solvers : sequence of str
-        Solver names in order of preference; the next is tried when one raises or ends with a
-        status other than ``"optimal"`` (``"optimal_inaccurate"`` counts as a failure).
+        Solver names in order of preference; each is tried with the settings listed in
+        ``SOLVER_ATTEMPTS``; the next is tried when one raises or ends with a status other than
+        ``"optimal"`` (``"optimal_inaccurate"`` counts as a failure).
     what : str
         A label for error messages.
 
     Returns
     -------
     (solver, status) : tuple of str
-        The solver that succeeded and its status.
+        The solver that succeeded (with its settings when not the defaults) and its status.
 
     Raises
     ------
@@ -115,18 +117,19 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
         if name not in cp.installed_solvers():
             tried.append(f"{name}: not installed")
             continue
-        opts: dict[str, Any] = dict(SOLVER_OPTIONS.get(name, {}))
-        try:
-            with warnings.catch_warnings():  # an inaccurate status is handled below, not warned about
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=name, **opts)
-        except (cp.error.SolverError, ArithmeticError, ValueError) as exc:
-            tried.append(f"{name}: raised {type(exc).__name__}: {exc}")
-            continue
-        status = str(problem.status)
-        if status in _OK_STATUSES and problem.value is not None and np.isfinite(problem.value):
-            return name, status
-        tried.append(f"{name}: status {status!r}")
+        for opts in SOLVER_ATTEMPTS.get(name, [{}]):
+            label = name + (f"({', '.join(f'{k}={v:g}' for k, v in opts.items())})" if opts else "")
+            try:
+                with warnings.catch_warnings():  # an inaccurate status is handled below, not warned about
+                    warnings.simplefilter("ignore", UserWarning)
+                    problem.solve(solver=name, **opts)
+            except (cp.error.SolverError, ArithmeticError, ValueError) as exc:
+                tried.append(f"{label}: raised {type(exc).__name__}: {exc}")
+                break
+            status = str(problem.status)
+            if status in _OK_STATUSES and problem.value is not None and np.isfinite(problem.value):
+                return label, status
+            tried.append(f"{label}: status {status!r}")
     raise SolverError(f"{what}: no solver returned an optimal solution ({'; '.join(tried)})")
 
 
