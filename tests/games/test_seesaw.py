@@ -257,3 +257,16 @@ def test_povm_polish_never_lowers_and_reevaluates() -> None:
     assert "povm-sdp" in res.method
     assert g.value(res.strategy.behaviour()) == pytest.approx(res.value, abs=1e-12)
     assert quantum_lower_bound(chsh(), seed=0, povm=True).value == pytest.approx(TSIRELSON, abs=1e-9)
+
+
+def test_too_large_for_classical_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qcoord.games import classical as classical_mod
+
+    def refuse(game: Game) -> None:
+        raise classical_mod.GameTooLargeError("game: too many strategies")
+
+    monkeypatch.setattr(classical_mod, "classical_value", refuse)
+    res = quantum_lower_bound(chsh(), restarts=2, seed=0)
+    assert res.classical_value is None
+    assert len(res.restart_values) == 2
+    assert res.value == pytest.approx(TSIRELSON, abs=1e-9)

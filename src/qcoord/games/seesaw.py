@@ -298,7 +298,9 @@ def quantum_lower_bound(
     classical_start : bool
         Add the run started from the classical optimum (computed with
         :func:`qcoord.games.classical.classical_value`); this guarantees
-        ``value >= classical value``.
+        ``value >= classical value``. Skipped (``result.classical_value is None``) when
+        ``classical_value`` refuses the game as too large (``GameTooLargeError``); note that exact
+        enumeration of games with ~30 questions per side takes minutes: pass ``False`` to skip it.
     povm : bool
         After the projective see-saw, polish the best run by a see-saw over general POVMs (each
         measurement step is an SDP, :math:`\max \sum_a \mathrm{tr}[E_a M_a]` over
@@ -339,11 +341,15 @@ def quantum_lower_bound(
     starts: list[tuple[Any, Any, Any]] = []
     c_value: float | None = None
     if classical_start:
-        from .classical import classical_value
+        from .classical import GameTooLargeError, classical_value
 
-        cres = classical_value(game)
-        c_value = float(cres.value)
-        starts.append(_classical_start(cres.strategy, na, nb, d))
+        try:
+            cres = classical_value(game)
+        except GameTooLargeError:
+            cres = None  # too many deterministic strategies to certify: no classical start
+        if cres is not None:
+            c_value = float(cres.value)
+            starts.append(_classical_start(cres.strategy, na, nb, d))
     if initial is not None:
         starts.append(_initial_start(initial, game, d))
     t1 = time.perf_counter()
