@@ -157,7 +157,15 @@ def test_initial_strategy_is_used_and_checked() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, field",
-    [({"dim": 0}, "dim"), ({"restarts": -1}, "restarts"), ({"tol": 0.0}, "tol"), ({"max_iter": 0}, "max_iter"), ({"dim": 2.5}, "dim")],
+    [
+        ({"dim": 0}, "dim"),
+        ({"restarts": -1}, "restarts"),
+        ({"tol": 0.0}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"dim": 2.5}, "dim"),
+        ({"povm_rounds": 0}, "povm_rounds"),
+        ({"restarts": 0, "classical_start": False}, "restarts"),
+    ],
 )
 def test_bad_parameters(kwargs: dict, field: str) -> None:
     with pytest.raises(GameError, match=f"^{field}:"):

@@ -329,8 +329,7 @@ def quantum_lower_bound(
     max_iter = _check_int(max_iter, "max_iter", 1)
     if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
         raise GameError(f"tol: must be a finite number > 0, got {tol!r}")
-    if restarts == 0 and not classical_start and initial is None:
-        raise GameError("restarts: must be >= 1 when there is no classical start and no initial strategy")
+    povm_rounds = _check_int(povm_rounds, "povm_rounds", 1)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     seed_used = ss.entropy
     rng = np.random.default_rng(ss)
@@ -352,6 +351,8 @@ def quantum_lower_bound(
             starts.append(_classical_start(cres.strategy, na, nb, d))
     if initial is not None:
         starts.append(_initial_start(initial, game, d))
+    if restarts == 0 and not starts:
+        raise GameError("restarts: must be >= 1 when there is no classical start and no initial strategy")
     t1 = time.perf_counter()
 
     psi = _random_states(rng, restarts, d)
@@ -383,7 +384,6 @@ def quantum_lower_bound(
 
     povm_iters = 0
     if povm:
-        povm_rounds = _check_int(povm_rounds, "povm_rounds", 1)
         r = int(np.argmax(values))
         v, p_, a_, b_, povm_iters = _povm_polish(psi[r], A[r], B[r], W, tol, povm_rounds)
         if v >= values[r]:
