@@ -99,6 +99,7 @@ def test_hierarchy_chain(seed: int, nx: int, ny: int, na: int, kind: str) -> Non
     n1 = npa_upper_bound(g, 1).value
     ns = nonsignaling_value(g).value
     assert c <= q + 1e-12
+    assert q <= npa_upper_bound(g, 2).certified_bound + 1e-12  # rigorous: no solver tolerance
     assert q <= n2 + tol
     assert n2 <= nab + tol
     assert nab <= n1 + tol
@@ -129,3 +130,25 @@ def test_solver_failure_raises_clear_error() -> None:
     with pytest.raises(SolverError, match="NOPE: not installed"):
         npa_upper_bound(chsh(), 1, solvers=("NOPE",))
     assert issubclass(SolverError, RuntimeError) and issubclass(SolverError, ValueError)
+
+
+def test_certified_bound_is_rigorous() -> None:
+    from types import SimpleNamespace
+
+    from qcoord.games.npa import _build, _certified_bound
+
+    for g in (chsh(), odd_cycle(5), r1_game()):
+        q = quantum_lower_bound(g, seed=0).value
+        for level in (1, "1+ab", 2):
+            res = npa_upper_bound(g, level)
+            assert q <= res.certified_bound  # no tolerance: the bound is exact arithmetic up to rounding
+            assert res.certified_bound - res.value < 1e-6
+        # Any Y >= 0, lambda >= 0 gives a valid (if loose) bound: try zero and random duals.
+        problem, _, data, n, _, _ = _build(g, 2)
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((n, n))
+        for Y in (np.zeros((n, n)), X @ X.T):
+            fake = SimpleNamespace(
+                constraints=[SimpleNamespace(dual_value=Y), SimpleNamespace(dual_value=rng.random(data["c0"].size))]
+            )
+            assert _certified_bound(fake, data, n) >= q
