@@ -36,7 +36,10 @@ Bob projectors, and so on. Each level's bound is at least the quantum value (it 
 above); the bounds decrease with the level and converge to the commuting-operator value.
 
 The SDP is built with cvxpy as an affine matrix :math:`\\Gamma = F_0 + \\sum_k y_k F_k` in the distinct
-moments :math:`y_k` (no redundant equality constraints) and solved with Clarabel; SCS is the fallback.
+moments :math:`y_k` (no redundant equality constraints) and solved with Clarabel (small moment
+matrices) or SCS (larger ones), the other being the fallback. An inaccurate or failed solve raises
+:class:`SolverError`. Besides the solver's optimum, each result carries a ``certified_bound``
+computed from the dual solution by weak duality, rigorous whatever the solver's accuracy.
 
 References
 ----------
