@@ -354,21 +354,21 @@ CLARABEL_MAX_SIDE = 30
 def _certified_bound(problem: Any, data: dict[str, Any], n: int) -> float:
     """Rigorous upper bound on the quantum value from the dual variables of the solved SDP.
 
-    With :math:`\Gamma(z) = F_0 + \sum_k z_k F_k`, behaviour :math:`p(z) = C z + c_0` and objective
-    :math:`w \cdot p(z)`, for any :math:`Y \succeq 0`, :math:`\lambda \ge 0` and any feasible
+    With :math:`\\Gamma(z) = F_0 + \\sum_k z_k F_k`, behaviour :math:`p(z) = C z + c_0` and objective
+    :math:`w \\cdot p(z)`, for any :math:`Y \\succeq 0`, :math:`\\lambda \\ge 0` and any feasible
     :math:`z` (weak duality)
 
     .. math::
 
-        w \cdot p(z) \le w \cdot p(z) + \langle \Gamma(z), Y\rangle + \lambda \cdot p(z)
-        = w \cdot c_0 + \langle F_0, Y\rangle + \lambda \cdot c_0 + \sum_k z_k r_k,
-        \quad r_k = w \cdot C_k + \langle F_k, Y\rangle + \lambda \cdot C_k.
+        w \\cdot p(z) \\le w \\cdot p(z) + \\langle \\Gamma(z), Y\\rangle + \\lambda \\cdot p(z)
+        = w \\cdot c_0 + \\langle F_0, Y\\rangle + \\lambda \\cdot c_0 + \\sum_k z_k r_k,
+        \\quad r_k = w \\cdot C_k + \\langle F_k, Y\\rangle + \\lambda \\cdot C_k.
 
-    Every moment of a quantum strategy satisfies :math:`|z_k| \le 1` (the real part of
-    :math:`\langle\psi|S|\psi\rangle` with :math:`\|S\| \le 1`), so
-    :math:`\text{const} + \sum_k |r_k|` bounds the quantum value whatever the accuracy of the
+    Every moment of a quantum strategy satisfies :math:`|z_k| \\le 1` (the real part of
+    :math:`\\langle\\psi|S|\\psi\\rangle` with :math:`\\|S\\| \\le 1`), so
+    :math:`\\text{const} + \\sum_k |r_k|` bounds the quantum value whatever the accuracy of the
     solver: the solver's :math:`Y` is symmetrised and its negative eigenvalues clipped, and
-    :math:`\lambda` is clipped at 0, before use. Returns ``inf`` if no dual solution is available.
+    :math:`\\lambda` is clipped at 0, before use. Returns ``inf`` if no dual solution is available.
     """
     Y_raw = problem.constraints[0].dual_value
     lam_raw = problem.constraints[1].dual_value

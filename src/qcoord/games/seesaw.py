@@ -197,8 +197,8 @@ def _initial_start(initial: QuantumStrategy | DeterministicStrategy, game: Game,
 
 
 class _POVMStep:
-    """Best POVM for one question: :math:`\max \sum_a \mathrm{tr}[E_a M_a]`, :math:`E_a \succeq 0`,
-    :math:`\sum_a E_a = I` (an SDP; cvxpy with parameters, compiled once per shape)."""
+    """Best POVM for one question: :math:`\\max \\sum_a \\mathrm{tr}[E_a M_a]`, :math:`E_a \\succeq 0`,
+    :math:`\\sum_a E_a = I` (an SDP; cvxpy with parameters, compiled once per shape)."""
 
     def __init__(self, n_out: int, d: int) -> None:
         import cvxpy as cp
@@ -303,8 +303,8 @@ def quantum_lower_bound(
         enumeration of games with ~30 questions per side takes minutes: pass ``False`` to skip it.
     povm : bool
         After the projective see-saw, polish the best run by a see-saw over general POVMs (each
-        measurement step is an SDP, :math:`\max \sum_a \mathrm{tr}[E_a M_a]` over
-        :math:`E_a \succeq 0, \sum_a E_a = I`, solved with cvxpy/Clarabel). Never lowers the value;
+        measurement step is an SDP, :math:`\\max \\sum_a \\mathrm{tr}[E_a M_a]` over
+        :math:`E_a \\succeq 0, \\sum_a E_a = I`, solved with cvxpy/Clarabel). Never lowers the value;
         useful when ``dim`` is too small for projective measurements to be optimal. Slower (one SDP
         per question per round).
     povm_rounds : int >= 1
