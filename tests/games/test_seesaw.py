@@ -278,3 +278,17 @@ def test_too_large_for_classical_start(monkeypatch: pytest.MonkeyPatch) -> None:
     assert res.classical_value is None
     assert len(res.restart_values) == 2
     assert res.value == pytest.approx(TSIRELSON, abs=1e-9)
+
+
+@pytest.mark.parametrize("module", ["seesaw", "_seesaw_kernels", "npa", "xor", "noise"])
+def test_source_compiles_without_warnings(module: str) -> None:
+    # Docstrings carry LaTeX: an unescaped backslash is a SyntaxWarning today, an error tomorrow.
+    import importlib
+    import warnings
+
+    path = importlib.import_module(f"qcoord.games.{module}").__file__
+    with open(path, encoding="utf-8") as fh:
+        source = fh.read()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(source, path, "exec")
