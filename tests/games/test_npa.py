@@ -23,7 +23,7 @@ from qcoord.games import (
 )
 from qcoord.games.npa import npa_words, solve_sdp
 
-from .test_seesaw import r1_game
+from .test_seesaw import r1_game, tilted_chsh
 from .test_xor import random_xor_game
 
 TSIRELSON = math.cos(math.pi / 8) ** 2
@@ -41,6 +41,14 @@ def test_chsh_tsirelson_every_level(level: object) -> None:
 @pytest.mark.parametrize("n", [3, 5])
 def test_odd_cycle_level2(n: int) -> None:
     assert npa_upper_bound(odd_cycle(n), 2).value == pytest.approx(math.cos(math.pi / (4 * n)) ** 2, abs=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.5])
+def test_tilted_chsh_closed_form(alpha: float) -> None:
+    # Quantum value sqrt(8 + 2 alpha^2) / 4 (Acin-Massar-Pironio 2012), reached at level 1+ab.
+    res = npa_upper_bound(tilted_chsh(alpha), "1+ab")
+    assert res.value == pytest.approx(math.sqrt(8 + 2 * alpha**2) / 4, abs=1e-6)
+    assert res.certified_bound >= math.sqrt(8 + 2 * alpha**2) / 4
 
 
 def test_matrix_sizes_and_levels() -> None:

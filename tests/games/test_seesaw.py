@@ -88,6 +88,30 @@ def test_r1_partially_entangled_optimum() -> None:
     assert angle == pytest.approx(42.7, abs=0.1)
 
 
+def tilted_chsh(alpha: float) -> Game:
+    """Tilted CHSH: value = (alpha <A0> + <A0B0> + <A0B1> + <A1B0> - <A1B1>) / 4.
+
+    Payoff (-1)^(a+b) s_xy + [x = 0] (alpha / 2) (-1)^a with uniform questions. Closed forms
+    (Acin, Massar, Pironio, PRL 108, 100402, 2012): quantum sqrt(8 + 2 alpha^2) / 4, classical
+    (2 + alpha) / 4, attained by cos t|00> + sin t|11> with sin 2t = sqrt((4 - alpha^2) / (4 + alpha^2)).
+    """
+    payoff = np.zeros((2, 2, 2, 2))
+    for a, b, x, y in np.ndindex(2, 2, 2, 2):
+        s = -1.0 if (x and y) else 1.0
+        payoff[a, b, x, y] = s * (-1) ** (a ^ b) + (x == 0) * (alpha / 2) * (-1) ** a
+    return Game(np.full((2, 2), 0.25), payoff, name=f"tilted_chsh({alpha})")
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 1.5])
+def test_tilted_chsh_partially_entangled_closed_form(alpha: float) -> None:
+    g = tilted_chsh(alpha)
+    res = quantum_lower_bound(g, seed=0)
+    assert res.value == pytest.approx(math.sqrt(8 + 2 * alpha**2) / 4, abs=1e-8)
+    assert res.classical_value == pytest.approx((2 + alpha) / 4, abs=1e-12)
+    sv = np.linalg.svd(res.strategy.state.reshape(2, 2), compute_uv=False)
+    assert 2 * sv[0] * sv[1] == pytest.approx(math.sqrt((4 - alpha**2) / (4 + alpha**2)), abs=1e-6)
+
+
 # ------------------------------------------------------------------ result contract
 def test_strategy_reevaluates_to_value_and_behaviour() -> None:
     g = random_game(4, 4, seed=5, kind="binary")
