@@ -111,3 +111,13 @@ def test_degenerate_xor_game_gets_smallest_dimension() -> None:
     res = xor_quantum_value(g)
     assert res.value == pytest.approx(0.3, abs=1e-12)
     assert res.rank == 1 and res.dim == 1
+
+
+def test_correlators_are_those_of_the_strategy() -> None:
+    g = random_xor_game(5, 4, 3)
+    res = xor_quantum_value(g)
+    p = res.strategy.behaviour()
+    corr = p[0, 0] + p[1, 1] - p[0, 1] - p[1, 0]
+    np.testing.assert_allclose(res.correlators, corr, atol=1e-10)
+    with pytest.raises(GameError, match="^max_dim:"):
+        xor_quantum_value(g, max_dim=0)

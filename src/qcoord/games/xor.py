@@ -129,9 +129,10 @@ class XORResult:
     strategy_value : float
         ``game.value(strategy.behaviour())`` (equal to ``value`` within ~1e-7).
     correlators : ndarray (nx, ny)
-        The optimal :math:`c_{xy} = u_x \\cdot v_y`.
+        The correlators :math:`c_{xy} = u_x \\cdot v_y = \\langle A_x \\otimes B_y \\rangle` of
+        :attr:`strategy`.
     gram : ndarray (nx+ny, nx+ny)
-        The optimal Gram matrix.
+        The Gram matrix returned by the SDP solver.
     rank : int
         Dimension ``r`` of the recovered vectors (the smallest that reaches the value).
     dim : int
@@ -274,6 +275,8 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
 
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    if isinstance(max_dim, bool) or not isinstance(max_dim, (int, np.integer)) or max_dim < 1:
+        raise GameError(f"max_dim: must be an integer >= 1, got {max_dim!r}")
     offset, G = xor_coefficients(game)
     nx, ny = game.num_questions
     t0 = time.perf_counter()
@@ -301,7 +304,7 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
             f"xor_quantum_value: the recovered strategy reaches {sval!r} but the certified upper bound is "
             f"{upper!r} (solver {solver}, status {status}); the SDP solution is not accurate enough"
         )
-    corr = Zv[:nx, nx:]
+    corr = vecs[:nx] @ vecs[nx:].T  # the correlators of the returned strategy
     return XORResult(
         value=float(sval),
         strategy=strategy,
