@@ -235,7 +235,7 @@ class Solution:
         return self.npa_value - self.quantum_value
 
     def entangled_description(self) -> dict[str, Any]:
-        """The entangled strategy in words: Schmidt angle of the state and Bloch vectors.
+        r"""The entangled strategy in words: Schmidt angle of the state and Bloch vectors.
 
         For a pure two-qubit state, the Schmidt decomposition
         :math:`\cos t\,|00\rangle + \sin t\,|11\rangle` (up to local unitaries) gives

@@ -1,12 +1,12 @@
-"""The classical value of a weighted two-player game, with a checkable certificate.
+r"""The classical value of a weighted two-player game, with a checkable certificate.
 
 The classical value is
 
 .. math::
 
-    \\omega_c(G) = \\max_{f, g} \\sum_{x, y} \\pi(x, y)\\, V(f(x), g(y), x, y),
+    \omega_c(G) = \max_{f, g} \sum_{x, y} \pi(x, y)\, V(f(x), g(y), x, y),
 
-the maximum over *deterministic* strategies :math:`f: X \\to A` (Alice) and :math:`g: Y \\to B` (Bob).
+the maximum over *deterministic* strategies :math:`f: X \to A` (Alice) and :math:`g: Y \to B` (Bob).
 Shared randomness cannot do better: a shared-randomness strategy is a convex mixture of deterministic
 ones, its behaviour is the same mixture of their behaviours, and the value is linear in the behaviour,
 so a mixture is never better than its best component. Private randomness is a special case.
@@ -15,10 +15,10 @@ Algorithm (exact enumeration of one side, exact best response of the other)
 ---------------------------------------------------------------------------
 For a fixed strategy :math:`e` of one player (the *enumerated* side ``E``), the best response of the
 other player (``R``) decouples over its questions: for each ``y`` it picks
-:math:`r_y \\in \\arg\\max_r B_e[r, y]` with :math:`B_e[r, y] = \\sum_x W[e_x, r, x, y]`
+:math:`r_y \in \arg\max_r B_e[r, y]` with :math:`B_e[r, y] = \sum_x W[e_x, r, x, y]`
 (``W = prob * payoff`` in the ``E``-first layout), and the value of :math:`e` is
-:math:`v(e) = \\sum_y \\max_r B_e[r, y]`. Hence :math:`\\omega_c = \\max_e v(e)` and only
-:math:`\\min(|A|^{|X|}, |B|^{|Y|})` strategies need enumerating: we enumerate the smaller side.
+:math:`v(e) = \sum_y \max_r B_e[r, y]`. Hence :math:`\omega_c = \max_e v(e)` and only
+:math:`\min(|A|^{|X|}, |B|^{|Y|})` strategies need enumerating: we enumerate the smaller side.
 
 The strategies of ``E`` are split into chunks. ``E``'s questions are ordered by influence
 (:math:`\sum_y (\max W - \min W)`); a chunk fixes the answers to the most influential ones (its
@@ -223,14 +223,14 @@ class Verification:
 
 @dataclass(frozen=True, eq=False)
 class ClassicalCertificate:
-    """Proof of the classical value as run.
+    r"""Proof of the classical value as run.
 
     Attributes
     ----------
     strategy : DeterministicStrategy
         The returned optimal strategy.
     value_exact : fractions.Fraction
-        Its exact value :math:`\\sum_{x,y} \\pi(x,y) V(f(x), g(y), x, y)` in rational arithmetic.
+        Its exact value :math:`\sum_{x,y} \pi(x,y) V(f(x), g(y), x, y)` in rational arithmetic.
     enumerated : {"alice", "bob"}
         The side whose strategies were enumerated (the one with fewer strategies).
     num_strategies : int
