@@ -136,10 +136,33 @@ class PoolDraw:
         return int(self.visibility.shape[0])
 
 
-def _finish(vis, fb, age, pid) -> tuple:
-    for a in (vis, fb, age, pid):
+def _finish(*arrays: NDArray) -> tuple:
+    """Mark the per-request arrays read-only and return them."""
+    for a in arrays:
         a.setflags(write=False)
-    return vis, fb, age, pid
+    return arrays
+
+
+def _time_ordered(request_times: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
+    """Validated request times in time order (ties in input order) and the sorting permutation.
+
+    Returns ``(t_sorted, order)`` with ``t_sorted = t[order]``; ``order`` is None when the input is
+    already sorted (no copy, no permutation). Shared by every pair source's ``schedule``.
+    """
+    t = check_request_times(request_times)
+    if t.shape[0] > 1 and np.any(np.diff(t) < 0):
+        order = np.argsort(t, kind="stable")
+        return np.ascontiguousarray(t[order]), order
+    return t, None
+
+
+def _input_order(order: NDArray[np.int64] | None, *arrays: NDArray) -> tuple:
+    """Undo :func:`_time_ordered`: ``out[order[i]] = a[i]`` for each array (identity when None)."""
+    if order is None:
+        return arrays
+    inv = np.empty_like(order)
+    inv[order] = np.arange(order.shape[0])
+    return tuple(a[inv] for a in arrays)
 
 
 @dataclass(frozen=True)
@@ -253,14 +276,10 @@ class EntanglementPool:
         -------
         PoolDraw
         """
-        t = check_request_times(request_times)
+        t, order = _time_ordered(request_times)
         n = t.shape[0]
         seed = seed_record(rng)
         g = as_generator(rng)
-        order = None
-        if n > 1 and np.any(np.diff(t) < 0):
-            order = np.argsort(t, kind="stable")
-            t = np.ascontiguousarray(t[order])
         gen = np.empty(n)
         pid = np.empty(n, dtype=np.int64)
         stats = np.zeros(6, dtype=np.int64)
@@ -275,10 +294,7 @@ class EntanglementPool:
         vis = np.zeros(n)
         if (~fb).any():
             vis[~fb] = self.visibility_at_age(age[~fb])
-        if order is not None:
-            inv = np.empty_like(order)
-            inv[order] = np.arange(n)
-            vis, fb, age, pid = vis[inv], fb[inv], age[inv], pid[inv]
+        vis, fb, age, pid = _input_order(order, vis, fb, age, pid)
         st = PoolStats(
             requests=n, generated=int(stats[0]), consumed=int(stats[1]), discarded_cutoff=int(stats[2]),
             dropped_capacity=int(stats[3]), fallbacks=int(stats[4]), left_in_memory=int(stats[5]),

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels
-from .pool import _positive, check_request_times
+from .pool import _finish, _input_order, _positive, _time_ordered
 from .sampling import RngLike, as_generator, seed_record
 from .states import EntanglementError, check_visibility
 
@@ -167,26 +167,16 @@ class StreamingSource:
             order) and returned in input order.
         rng : Generator, SeedSequence or int
         """
-        t = check_request_times(request_times)
+        t, order = _time_ordered(request_times)
         n = t.shape[0]
         seed = seed_record(rng)
         g = as_generator(rng)
-        order = None
-        if n > 1 and np.any(np.diff(t) < 0):
-            order = np.argsort(t, kind="stable")
-            t = np.ascontiguousarray(t[order])
         tp = np.empty(n)
         pid = np.empty(n, dtype=np.int64)
         stats = np.zeros(5, dtype=np.int64)
         _kernels.stream_kernel(g, t, self.rate, self.eta_a, self.eta_b, tp, pid, stats)
         lat = tp - t + self.tag_latency
-        if order is not None:
-            inv = np.empty_like(order)
-            inv[order] = np.arange(n)
-            lat, tp, pid = lat[inv], tp[inv], pid[inv]
-        vis = np.full(n, self.visibility)
-        for a in (lat, tp, pid, vis):
-            a.setflags(write=False)
+        lat, tp, pid, vis = _finish(*_input_order(order, lat, tp, pid), np.full(n, self.visibility))
         st = StreamStats(
             requests=n, emitted=int(stats[0]), coincidences=int(stats[1]), used=int(stats[2]),
             unused_coincidences=int(stats[3]), lost=int(stats[4]),
