@@ -87,10 +87,15 @@ def _as_questions(q: ArrayLike, name: str) -> NDArray[np.integer]:
     return np.ascontiguousarray(arr).ravel()
 
 
-def _ro(a: NDArray) -> NDArray:
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
+def readonly(a: ArrayLike) -> NDArray:
+    """A C-contiguous, read-only view (or copy, if ``a`` is not contiguous) of ``a``.
+
+    Used for the arrays held by frozen value objects here and in :mod:`qcoord.policies`, so that a
+    frozen dataclass cannot be mutated through its arrays.
+    """
+    out = np.ascontiguousarray(a)
+    out.setflags(write=False)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +140,7 @@ class Sampler:
             ("joint", joint), ("noise", noise), ("alice_marginal", amarg), ("alice_noise", trA),
             ("bob_marginal", bmarg), ("bob_noise", trB),
         ):
-            object.__setattr__(self, name, _ro(val.astype(np.float64)))
+            object.__setattr__(self, name, readonly(val.astype(np.float64)))
 
     @property
     def shape(self) -> tuple[int, int, int, int]:

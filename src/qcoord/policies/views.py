@@ -38,6 +38,8 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from qcoord.entanglement.sampling import readonly
+
 from .errors import PolicyError
 
 __all__ = [
@@ -55,12 +57,6 @@ __all__ = [
 ROLE_A: int = 0
 #: Role index of the server that plays "B" (Bob's table / measurements).
 ROLE_B: int = 1
-
-
-def _readonly(a: NDArray) -> NDArray:
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,8 +88,8 @@ class LocalView:
     n_levels: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cls", _readonly(np.asarray(self.cls, dtype=np.int64)))
-        object.__setattr__(self, "level", _readonly(np.asarray(self.level, dtype=np.int64)))
+        object.__setattr__(self, "cls", readonly(np.asarray(self.cls, dtype=np.int64)))
+        object.__setattr__(self, "level", readonly(np.asarray(self.level, dtype=np.int64)))
 
     @property
     def size(self) -> int:
@@ -188,7 +184,7 @@ class SharedUniform:
     kind: str = "shared_uniform"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "u", _readonly(np.asarray(self.u, dtype=np.float64)))
+        object.__setattr__(self, "u", readonly(np.asarray(self.u, dtype=np.float64)))
 
 
 class ResourceHalf:
@@ -205,7 +201,7 @@ class ResourceHalf:
     def __init__(self, measure: Callable[[NDArray[np.int64]], NDArray[np.int8]], available: NDArray[np.bool_], n_questions: int) -> None:
         self._measure = measure
         self._used = False
-        self.available = _readonly(np.asarray(available, dtype=bool))
+        self.available = readonly(np.asarray(available, dtype=bool))
         #: Number of questions (measurement settings) the resource accepts.
         self.n_questions = int(n_questions)
 
