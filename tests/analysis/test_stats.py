@@ -23,7 +23,21 @@ def test_estimate_matches_t_interval():
     assert e.low == pytest.approx(lo) and e.high == pytest.approx(hi)
     assert e.excludes_zero() and not e.contains_zero()
     assert estimate([-1.0, 1.0]).contains_zero()
-    assert estimate([np.nan, 2.0]).n == 1
+    assert estimate([np.nan, 2.0], drop_nonfinite=True).n == 1
+    assert math.isnan(estimate([np.nan, 2.0]).mean)  # the default keeps every value
+
+
+def test_one_replication_is_never_significant():
+    # one replication has no spread estimate: the CI must not pretend to be exact
+    e = estimate([0.3])
+    assert e.n == 1 and e.half_width == math.inf and math.isnan(e.std)
+    assert not e.excludes_zero() and e.contains_zero()
+    g, per = gain_at_equal([[0.0, 2.0]], [[1.0, 3.0]], [1.0], [2.5])
+    assert per.tolist() == [0.5] and g.mean == pytest.approx(0.5)
+    assert not g.excludes_zero()
+    empty = estimate([np.nan, np.inf], drop_nonfinite=True)
+    assert empty.n == 0 and math.isnan(empty.mean) and not empty.excludes_zero() and not empty.contains_zero()
+    assert set(estimate([1.0, 2.0]).to_dict()) == {"mean", "ci_low", "ci_high", "half_width", "n", "std"}
 
 
 def test_upper_envelope_and_gain_on_a_known_frontier():

@@ -272,7 +272,7 @@ def scope_asymmetric(run: PointRun, powers: Sequence[float], labels: Sequence[st
             if np.mean(cand) > np.mean(best):
                 who = n
             best = np.maximum(best, cand)
-        dom = estimate(np.where(np.isfinite(best), (Te - best) / np.abs(best), np.nan))
+        dom = estimate(np.where(np.isfinite(best), (Te - best) / np.abs(best), np.nan), drop_nonfinite=True)
         out.append({"k": k, "matched_asym": None if x is None else x[0].to_dict(), "dominance": dom.to_dict(), "dominating_policy": who})
         worst = min([e.mean for e in ([x[0]] if x is not None else []) + [dom] if np.isfinite(e.mean)], default=0.0)
         if k > 1 and worst < 0:
@@ -421,7 +421,7 @@ def latency_series(run: PointRun, latencies: Sequence[float], ent_names: Sequenc
         for D in latencies:
             name = f"{prefix}-D{D:g}"
             e, _ = gain_at_equal(W, T, m[name]["mean_waiting"], m[name]["throughput"])
-            gains.append(Estimate(-e.mean, e.half_width, e.n))  # frontier minus communicating policy
+            gains.append(Estimate(-e.mean, e.half_width, e.n, e.std))  # frontier minus communicating policy
         series[label] = {"gain": [g.mean for g in gains], "lo": [g.low for g in gains], "hi": [g.high for g in gains]}
         cross[label] = crossover(latencies, series[label]["gain"])
     return {"D": list(latencies), "series": series, "crossovers": cross}
@@ -588,7 +588,7 @@ def scope_estimated_costs(run: PointRun, name: str, estimate_info: Mapping[str, 
     """
     g0, per0 = run.gain("entangled")
     g1, per1 = run.gain(name)
-    d = estimate(per1 - per0)
+    d = estimate(per1 - per0, drop_nonfinite=True)
     held = bool(d.high >= 0)
     return ClaimResult(
         key="scope_estimated_costs",

@@ -18,15 +18,22 @@ reachable. The throughput gain of a policy at (W_e, T_e) over that class at equa
 
 computed in every replication with that replication's own envelope, then averaged with a paired
 95% t interval.
+
+Confidence intervals
+--------------------
+:class:`Estimate` and :func:`estimate` are those of :mod:`qcoord.system.result` (re-exported here):
+one definition of the t interval for the whole package. With one replication the half width is
+``inf`` (nothing is significant). Gains that are not comparable in a replication (target left of
+the frontier) are ``nan`` there and are dropped (``estimate(..., drop_nonfinite=True)``); ``n``
+counts the comparable replications.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _st
+
+from ..system.result import Estimate, estimate
 
 __all__ = [
     "AnalysisError",
@@ -42,68 +49,6 @@ __all__ = [
 
 class AnalysisError(ValueError):
     """Bad input to an analysis routine; the message names the field and the allowed range."""
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A mean over replications with its 95% confidence interval.
-
-    Attributes
-    ----------
-    mean : float
-        Sample mean over replications.
-    half_width : float
-        Half width of the two-sided 95% Student-t interval (``0`` for one replication or no spread).
-    n : int
-        Number of finite replications used.
-    """
-
-    mean: float
-    half_width: float
-    n: int
-
-    @property
-    def low(self) -> float:
-        """Lower end of the 95% interval."""
-        return self.mean - self.half_width
-
-    @property
-    def high(self) -> float:
-        """Upper end of the 95% interval."""
-        return self.mean + self.half_width
-
-    def excludes_zero(self) -> bool:
-        """Whether the interval lies strictly on one side of zero."""
-        return self.low > 0 or self.high < 0
-
-    def contains_zero(self) -> bool:
-        """Whether zero lies in the closed interval."""
-        return self.low <= 0 <= self.high
-
-    def __float__(self) -> float:
-        return self.mean
-
-    def to_dict(self) -> dict[str, float]:
-        """``{"mean", "ci_low", "ci_high", "half_width", "n"}``."""
-        return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "half_width": self.half_width, "n": self.n}
-
-
-def estimate(values: ArrayLike, confidence: float = 0.95) -> Estimate:
-    """Mean and Student-t confidence interval of per-replication values (non-finite ones dropped).
-
-    .. math:: \\bar x \\pm t_{n-1, (1+c)/2}\\, s / \\sqrt n
-    """
-    x = np.asarray(values, dtype=float).ravel()
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return Estimate(float("nan"), float("nan"), 0)
-    m = float(x.mean())
-    if n == 1:
-        return Estimate(m, 0.0, 1)
-    s = float(x.std(ddof=1))
-    hw = float(_st.t.ppf(0.5 + confidence / 2, n - 1) * s / np.sqrt(n))
-    return Estimate(m, hw, n)
 
 
 def _hull(x: NDArray[np.float64], y: NDArray[np.float64], upper: bool) -> NDArray[np.int64]:
@@ -254,4 +199,4 @@ def gain_at_equal(
                 ref = float(np.interp(wt[r], xe, ye))
             g = ref - tt[r]
         gains[r] = g / ref if relative and np.isfinite(ref) and ref != 0 else g
-    return estimate(gains), gains
+    return estimate(gains, drop_nonfinite=True), gains

@@ -3,7 +3,10 @@
 Confidence intervals are over replications (independent, identically distributed runs): for values
 :math:`x_1..x_R`, :math:`\\bar x \\pm t_{0.975, R-1}\\, s / \\sqrt{R}` with ``s`` the sample standard
 deviation (``ddof = 1``). With one replication there is no spread estimate and the half width is
-``inf``. Policies are simulated on the same inputs (common random numbers), so
+``inf`` (the interval contains every value, so a single replication never "excludes zero").
+Non-finite values propagate into the mean by default; ``estimate(..., drop_nonfinite=True)`` drops
+them first (e.g. gains not comparable in some replications) and, when none is left, returns
+``mean = half_width = std = nan`` with ``n = 0``. Policies are simulated on the same inputs (common random numbers), so
 :meth:`SimulationResult.paired_difference` (CI of the per-replication differences) is much tighter
 than comparing two separate intervals.
 """
@@ -76,6 +79,29 @@ class Estimate:
         """Whether ``value`` lies in the 95% CI."""
         return self.low <= value <= self.high
 
+    def contains_zero(self) -> bool:
+        """Whether zero lies in the closed 95% CI (always true for one replication: ``inf`` width)."""
+        return self.contains(0.0)
+
+    def excludes_zero(self) -> bool:
+        """Whether the 95% CI lies strictly on one side of zero.
+
+        False for one replication (``half_width = inf``) and for an undefined estimate (``nan``):
+        a difference is significant only when the spread over replications was estimated.
+        """
+        return self.low > 0.0 or self.high < 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        """``{"mean", "ci_low", "ci_high", "half_width", "n", "std"}`` (floats may be ``inf``/``nan``)."""
+        return {
+            "mean": self.mean,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "half_width": self.half_width,
+            "n": self.n,
+            "std": self.std,
+        }
+
     def __float__(self) -> float:
         return self.mean
 
@@ -83,11 +109,38 @@ class Estimate:
         return f"{self.mean:.6g} ± {self.half_width:.2g}"
 
 
-def estimate(values: NDArray[np.float64] | list[float], level: float = 0.95) -> Estimate:
-    """Mean and ``level`` t-interval of i.i.d. replication values."""
+def estimate(
+    values: NDArray[np.float64] | list[float], level: float = 0.95, *, drop_nonfinite: bool = False
+) -> Estimate:
+    r"""Mean and ``level`` t-interval of i.i.d. replication values.
+
+    .. math:: \bar x \pm t_{(1+\text{level})/2,\, n-1}\, s / \sqrt n
+
+    Parameters
+    ----------
+    values : array_like
+        One value per replication (flattened).
+    level : float
+        Confidence level in (0, 1).
+    drop_nonfinite : bool
+        ``False`` (default): every value counts and a ``nan``/``inf`` propagates into the mean.
+        ``True``: non-finite values are dropped first (``n`` counts the finite ones); if none is
+        left the estimate is undefined: ``Estimate(nan, nan, 0, nan)``.
+
+    Returns
+    -------
+    Estimate
+        ``half_width = inf`` and ``std = nan`` when ``n = 1``.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level: must be in (0, 1), got {level}")
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size == 0:
         raise ValueError("values: need at least one replication, got none")
+    if drop_nonfinite:
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            return Estimate(math.nan, math.nan, 0, math.nan)
     n = int(x.size)
     mean = float(np.mean(x))
     if n == 1:
