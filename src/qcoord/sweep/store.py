@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from .spec import SweepSpec, canonical_json
+from .spec import SweepPoint, SweepSpec, canonical_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -91,8 +91,11 @@ def code_version() -> str:
 
 
 @dataclass(frozen=True)
-class PointOutcome:
+class PointOutcome(SweepPoint):
     """What a task returns for one point: its identity, rows (one per class) and cost.
+
+    A :class:`~qcoord.sweep.SweepPoint` (the fields below up to ``seed`` are the point's) extended
+    with the evaluator's rows and the time it took.
 
     Attributes
     ----------
@@ -108,12 +111,6 @@ class PointOutcome:
         Wall-clock seconds the evaluator took on the worker.
     """
 
-    index: int
-    key: str
-    axes: dict[str, Any]
-    scenario: dict[str, Any]
-    options: dict[str, Any]
-    seed: int
     rows: tuple[tuple[str, dict[str, Any]], ...]
     elapsed_s: float
 
