@@ -357,15 +357,20 @@ class SweepSpec:
                           seed=point_seed(self.seed, index))
 
 
+def _read_toml(path: Path, field_name: str, what: str) -> dict[str, Any]:
+    """Parse the TOML file ``path``; a missing file or bad TOML raises :class:`SweepSpecError` naming ``field_name``."""
+    if not path.is_file():
+        raise SweepSpecError(f"{field_name}: {what} not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SweepSpecError(f"{field_name}: {path} is not valid TOML: {exc}") from None
+
+
 def load_spec(path: str | Path) -> SweepSpec:
     """Read a TOML sweep spec from ``path`` and validate it (:meth:`SweepSpec.from_dict`)."""
     p = Path(path)
-    if not p.is_file():
-        raise SweepSpecError(f"spec: file not found: {p}")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepSpecError(f"spec: {p} is not valid TOML: {exc}") from None
+    data = _read_toml(p, "spec", "file")
     return SweepSpec.from_dict(data, base_dir=p.parent, source=str(p))
 
 
@@ -374,12 +379,7 @@ def _load_base(raw: Any, base_dir: str | Path | None) -> dict[str, Any]:
         bp = Path(raw)
         if not bp.is_absolute():
             bp = Path(base_dir or ".") / bp
-        if not bp.is_file():
-            raise SweepSpecError(f"base: scenario file not found: {bp}")
-        try:
-            doc = tomllib.loads(bp.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SweepSpecError(f"base: {bp} is not valid TOML: {exc}") from None
+        doc = _read_toml(bp, "base", "scenario file")
         # A scenario file holds the fields at top level or under a [scenario] table (other tables,
         # such as [study], are ignored, as Scenario.from_toml does). Its seed and replications are
         # dropped: the sweep sets both for every point.
