@@ -11,6 +11,7 @@ Public surface::
     simulate, SimulationResult, Estimate          # simulate.py / result.py
 """
 
+from . import demand as _demand
 from .baseline import Baseline, BaselineError, baseline_from_spec, power, setup
 from .costs import consolidation_waiting, pair_waiting_low_load
 from .demand import Demand, Deterministic, Empirical, Exponential, LogNormal, TwoPoint, classify, demand_from_dict
@@ -29,14 +30,7 @@ __all__ = [
     "ScenarioError",
     "RoutingError",
     "Scenario",
-    "Demand",
-    "Exponential",
-    "Deterministic",
-    "TwoPoint",
-    "LogNormal",
-    "Empirical",
-    "classify",
-    "demand_from_dict",
+    *_demand.__all__,  # Demand, Exponential, Deterministic, TwoPoint, LogNormal, Empirical, classify, demand_from_dict
     "Baseline",
     "BaselineError",
     "setup",
