@@ -20,6 +20,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from qcoord.compile import compile_game, solve, to_policy
+from qcoord.entanglement import fidelity_from_visibility
+from qcoord.games import NoAdvantageError
+from qcoord.games import critical_visibility as _games_critical_visibility
 
 from .core import PointRun, run_point
 from .results import ClaimResult
@@ -337,22 +340,17 @@ def claim_middle_p(run: PointRun, lams: Sequence[float], solutions: Sequence[Any
 
 # ------------------------------------------------------------------ claim 5: visibility
 def critical_visibility(solution: Any) -> float:
-    """Visibility at which the entangled strategy's noisy value equals the classical value.
+    r"""Critical visibility :math:`v^*` of a solved pair game's entangled strategy (``nan`` without advantage).
 
-    The behaviour is linear in the state, so the value is linear in v:
-    :math:`\\omega(v) = v\\,\\omega_1 + (1 - v)\\,\\omega_0` with :math:`\\omega_0` the value on the
-    maximally mixed state, hence :math:`v^* = (\\omega_c - \\omega_0)/(\\omega_1 - \\omega_0)`
-    (``nan`` without advantage). Cross-checked against :func:`qcoord.games.critical_visibility`
-    when that exists.
+    The value is linear in the Werner visibility, :math:`\omega(v) = v\,\omega_1 + (1 - v)\,\omega_0`,
+    so :math:`v^* = (\omega_c - \omega_0)/(\omega_1 - \omega_0)`. Computed by
+    :func:`qcoord.games.critical_visibility` (the one implementation) with the solution's classical
+    value; a strategy that does not beat it (:class:`qcoord.games.NoAdvantageError`) gives ``nan``.
     """
-    game = solution.compiled.game
-    s = solution.quantum.strategy
-    w1 = game.value(s.behaviour())
-    w0 = game.value(s.with_visibility(0.0).behaviour())
-    wc = solution.classical_value
-    if w1 <= wc + 1e-12:
+    try:
+        return float(_games_critical_visibility(solution.compiled.game, solution.quantum.strategy, classical=solution.classical_value))
+    except NoAdvantageError:
         return float("nan")
-    return float((wc - w0) / (w1 - w0))
 
 
 def claim_visibility(run: PointRun, visibilities: Sequence[float], v_crit: float) -> ClaimResult:
@@ -380,7 +378,7 @@ def claim_visibility(run: PointRun, visibilities: Sequence[float], v_crit: float
         title="Claim 5: noisy pairs: the gain falls with visibility and is gone below the critical visibility",
         held=held,
         figure=(
-            f"critical visibility of the game v* = {v_crit:.4f} (fidelity {(1 + 3 * v_crit) / 4:.4f}); gain at equal waiting: {txt}. "
+            f"critical visibility of the game v* = {v_crit:.4f} (fidelity {fidelity_from_visibility(v_crit) if np.isfinite(v_crit) else float('nan'):.4f}); gain at equal waiting: {txt}. "
             + (
                 f"The simulated gain crosses zero at v = {v_sim:.3f} ({'above' if v_sim > v_crit else 'below'} v*; the one-shot v* "
                 f"balances waiting and splits at the price lam, the simulated gain is throughput at equal waiting against the whole "
