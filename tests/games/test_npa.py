@@ -160,3 +160,36 @@ def test_certified_bound_is_rigorous() -> None:
                 constraints=[SimpleNamespace(dual_value=Y), SimpleNamespace(dual_value=rng.random(data["c0"].size))]
             )
             assert _certified_bound(fake, data, n) >= q
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nx=st.integers(1, 3), ny=st.integers(1, 3), na=st.integers(2, 3), nb=st.integers(2, 3),
+    level=st.sampled_from([1, 2, 3, "1+ab", "2+aab", "1+aab+abb", "1+aaa", "2+abb"]),
+)
+def test_moment_matrix_size_closed_form_matches_enumeration(nx: int, ny: int, na: int, nb: int, level: object) -> None:
+    from qcoord.games.npa import moment_matrix_size
+
+    assert moment_matrix_size(level, (na, nb), (nx, ny)) == len(npa_words(level, (na, nb), (nx, ny)))
+
+
+def test_too_large_level_is_refused_before_any_work() -> None:
+    from qcoord.games import magic_square
+
+    with pytest.raises(GameError, match=r"^level: 7 needs a moment matrix of side 5391568 .*max_matrix_size = 1000"):
+        npa_upper_bound(magic_square(), 7)
+    with pytest.raises(GameError, match="^level: 2 needs a moment matrix of side 13 "):
+        npa_upper_bound(chsh(), 2, max_matrix_size=12)
+    assert npa_upper_bound(chsh(), 7).value == pytest.approx(TSIRELSON, abs=1e-6)  # small games go high
+
+
+def test_result_records_the_solver_tolerance() -> None:
+    from qcoord.games.npa import solver_tolerance
+
+    res = npa_upper_bound(chsh(), "1+ab")
+    assert res.tolerance in (1e-8, 1e-7)  # Clarabel at its default, or the 1e-7 retry
+    assert res.certified_bound >= TSIRELSON  # rigorous, whatever the tolerance
+    assert solver_tolerance("SCS", {"eps": 1e-8, "max_iters": 10}) == 1e-8
+    assert solver_tolerance("CLARABEL", {"tol_gap_abs": 1e-7, "tol_feas": 1e-6}) == 1e-6
+    assert solver_tolerance("CLARABEL") == 1e-8
+    assert math.isnan(solver_tolerance("MOSEK"))

@@ -62,7 +62,7 @@ from numpy.typing import NDArray
 
 from .game import Game, GameError
 
-__all__ = ["NPAResult", "SolverError", "npa_upper_bound", "npa_words", "solve_sdp"]
+__all__ = ["NPAResult", "SolverError", "moment_matrix_size", "npa_upper_bound", "npa_words", "solve_sdp", "solver_tolerance"]
 
 Level = Union[int, str]
 
@@ -79,6 +79,34 @@ SOLVER_ATTEMPTS: dict[str, list[dict[str, Any]]] = {
     "SCS": [{"eps": 1e-8, "max_iters": 200_000}],
 }
 
+#: Stopping tolerances of each solver when no option overrides them (Clarabel 0.x: tol_gap_abs,
+#: tol_gap_rel and tol_feas all 1e-8; SCS 3.x: eps_abs = eps_rel = 1e-4).
+_DEFAULT_TOLERANCE: dict[str, float] = {"CLARABEL": 1e-8, "SCS": 1e-4}
+_TOLERANCE_OPTIONS = ("tol_gap_abs", "tol_gap_rel", "tol_feas", "eps", "eps_abs", "eps_rel")
+
+
+def solver_tolerance(solver: str, options: dict[str, Any] | None = None) -> float:
+    r"""The stopping tolerance a solver ran with: the largest of its gap/feasibility tolerances.
+
+    Parameters
+    ----------
+    solver : str
+        cvxpy solver name (``"CLARABEL"``, ``"SCS"``).
+    options : dict, optional
+        The options passed to the solver (an entry of ``SOLVER_ATTEMPTS``).
+
+    Returns
+    -------
+    float
+        :math:`\epsilon = \max(\epsilon_{gap}, \epsilon_{feas})`: the reported optimum is within
+        about :math:`\epsilon` (relative to the problem's scale) of the true SDP optimum, in either
+        direction; ``nan`` for an unknown solver with no tolerance option.
+    """
+    given = [float(v) for k, v in (options or {}).items() if k in _TOLERANCE_OPTIONS]
+    if given:
+        return max(given)
+    return _DEFAULT_TOLERANCE.get(solver, float("nan"))
+
 
 class SolverError(GameError, RuntimeError):
     """A convex solver failed or returned an inaccurate status.
@@ -94,6 +122,15 @@ class SolverError(GameError, RuntimeError):
 def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: str = "SDP") -> tuple[str, str]:
     """Solve a cvxpy problem with the first solver that reports an optimal status.
 
+    ``(label, status)`` of :func:`_solve_sdp`; see there.
+    """
+    label, status, _ = _solve_sdp(problem, solvers, what)
+    return label, status
+
+
+def _solve_sdp(problem: Any, solvers: Sequence[str], what: str) -> tuple[str, str, float]:
+    """Solve a cvxpy problem with the first solver that reports an optimal status.
+
     Parameters
     ----------
     problem : cvxpy.Problem
@@ -106,8 +143,9 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
 
     Returns
     -------
-    (solver, status) : tuple of str
-        The solver that succeeded (with its settings when not the defaults) and its status.
+    (solver, status, tolerance) : tuple of str, str, float
+        The solver that succeeded (with its settings when not the defaults), its status and its
+        stopping tolerance (:func:`solver_tolerance`).
 
     Raises
     ------
@@ -132,7 +170,7 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
                 break
             status = str(problem.status)
             if status in _OK_STATUSES and problem.value is not None and np.isfinite(problem.value):
-                return label, status
+                return label, status, solver_tolerance(name, opts)
             tried.append(f"{label}: status {status!r}")
     raise SolverError(f"{what}: no solver returned an optimal solution ({'; '.join(tried)})")
 
@@ -210,6 +248,42 @@ def npa_words(level: Level, num_answers: tuple[int, int], num_questions: tuple[i
     return [((), ())] + sorted(words, key=lambda w: (len(w[0]) + len(w[1]), len(w[0]), w))
 
 
+def moment_matrix_size(level: Level, num_answers: tuple[int, int], num_questions: tuple[int, int]) -> int:
+    r"""Side of the NPA moment matrix, ``len(npa_words(...))``, in closed form (no enumeration).
+
+    A reduced word of one player is a sequence of its Collins-Gisin projectors in which neighbours
+    belong to different questions (``P P = P`` and ``P^x_a P^x_{a'} = 0`` remove the rest), so with
+    :math:`n` questions and :math:`m` = answers - 1 projectors per question there are
+    :math:`N(0) = 1` and :math:`N(\ell) = n m ((n - 1) m)^{\ell - 1}` reduced words of length
+    :math:`\ell`. A product of :math:`k \ge 1` projectors reduces to every length :math:`1..k`
+    (repeat a projector), so a shape :math:`(k_A, k_B)` of the level yields the reduced lengths
+    :math:`L(k_A) \times L(k_B)` with :math:`L(0) = \{0\}`, :math:`L(k) = \{1..k\}`. Words of
+    different reduced lengths are distinct, hence
+
+    .. math:: |\mathcal{S}| = \sum_{(\ell_A, \ell_B) \in \bigcup L(k_A) \times L(k_B)} N_A(\ell_A) N_B(\ell_B).
+
+    Used to refuse levels whose SDP could not be built or solved before any work is done.
+    """
+    k, extra, _ = _parse_level(level)
+    (na, nb), (nx, ny) = num_answers, num_questions
+
+    def count(n: int, m: int, length: int) -> int:
+        return 1 if length == 0 else n * m * ((n - 1) * m) ** (length - 1)
+
+    shapes = {(la, total - la) for total in range(k + 1) for la in range(total + 1)} | set(extra)
+
+    def reach(length: int) -> range:
+        return range(0, 1) if length == 0 else range(1, length + 1)
+
+    lengths = {(la, lb) for ka, kb in shapes for la in reach(ka) for lb in reach(kb)}
+    return sum(count(nx, na - 1, la) * count(ny, nb - 1, lb) for la, lb in lengths)
+
+
+#: Default refusal threshold of :func:`npa_upper_bound`: a moment matrix of side 1000 has ~5e5
+#: entries; SCS needs minutes and gigabytes there on the project's 2-core machines.
+MAX_MATRIX_SIZE = 1000
+
+
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True)
 class NPAResult:
@@ -236,6 +310,10 @@ class NPAResult:
         A rigorous upper bound on the quantum value from the solver's dual solution (see
         :func:`_certified_bound`); at least ``value`` up to solver accuracy (typically ~1e-8
         above it). Use it where an upper bound must never be undercut by rounding.
+    tolerance : float
+        The solver's stopping tolerance (:func:`solver_tolerance`): ``value`` may lie up to about
+        this much (relative) *below* the true SDP optimum, hence below the quantum value itself;
+        ``certified_bound`` never does.
     timings : dict
         ``{"build": s, "solve": s, "certificate": s, "total": s}`` in seconds.
     game_name : str
@@ -251,6 +329,7 @@ class NPAResult:
     certified_bound: float = float("inf")
     timings: dict[str, float] = field(default_factory=dict)
     game_name: str = "game"
+    tolerance: float = float("nan")
 
     def __float__(self) -> float:
         return float(self.value)
@@ -387,7 +466,11 @@ def _certified_bound(problem: Any, data: dict[str, Any], n: int) -> float:
 
 
 def npa_upper_bound(
-    game: Game, level: Level = 2, solvers: Sequence[str] | None = None, identify_adjoints: bool = True
+    game: Game,
+    level: Level = 2,
+    solvers: Sequence[str] | None = None,
+    identify_adjoints: bool = True,
+    max_matrix_size: int = MAX_MATRIX_SIZE,
 ) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
@@ -408,6 +491,9 @@ def npa_upper_bound(
         upper-triangle entries. Both are valid relaxations; the default is never looser. They differ
         at intermediate levels such as ``"1+ab"``: e.g. on the model's reference game R1 the standard
         ``"1+ab"`` bound is already tight (-0.316609) while toqito's is -0.313648.
+    max_matrix_size : int
+        Refuse (``GameError`` naming ``level``) when the moment matrix side
+        (:func:`moment_matrix_size`) exceeds this; default ``MAX_MATRIX_SIZE`` (1000).
 
     Returns
     -------
@@ -418,7 +504,7 @@ def npa_upper_bound(
     Raises
     ------
     GameError
-        ``level`` malformed.
+        ``level`` malformed, or its moment matrix larger than ``max_matrix_size``.
     SolverError
         Every solver failed or returned an inaccurate status.
 
@@ -428,12 +514,19 @@ def npa_upper_bound(
     """
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    na, nb, nx, ny = game.shape
+    side = moment_matrix_size(level, (na, nb), (nx, ny))
+    if side > max_matrix_size:
+        raise GameError(
+            f"level: {level!r} needs a moment matrix of side {side} on {game.name!r}, above "
+            f"max_matrix_size = {max_matrix_size}; use a lower level (1, '1+ab', 2, ...) or raise max_matrix_size"
+        )
     t0 = time.perf_counter()
     problem, p_expr, data, n, num_m, label = _build(game, level, identify_adjoints)
     t1 = time.perf_counter()
     if solvers is None:
         solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
-    solver, status = solve_sdp(problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}")
+    solver, status, tolerance = _solve_sdp(problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}")
     t2 = time.perf_counter()
     certified = _certified_bound(problem, data, n)
     t3 = time.perf_counter()
@@ -451,4 +544,5 @@ def npa_upper_bound(
         certified_bound=certified,
         timings={"build": t1 - t0, "solve": t2 - t1, "certificate": t3 - t2, "total": t3 - t0},
         game_name=game.name,
+        tolerance=tolerance,
     )
