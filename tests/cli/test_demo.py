@@ -44,6 +44,16 @@ def test_demo_quick_writes_a_valid_report(quick_report):
     assert sol["is_threshold"] is True
     report = (out / "report.md").read_text()
     assert "Claim 1" in report and "HELD" in report and "LOSES" in report  # scope is stated
+    # the gain column is relative (percent, 95% CI); the local classes are the reference
+    rows: dict[str, str] = {}
+    for line in report.splitlines():  # the headline table (T = setup(2)) comes first
+        if line.startswith("| "):
+            rows.setdefault(line.split("|")[1].strip(), line)
+    assert rows["local"].rstrip().endswith("| reference |")
+    assert not any("0 [0, 0]" in line for line in rows.values())
+    ent = next(r for r in summary["table"] if r["class"] == "entangled")
+    assert f"{100 * ent['gain_relative']:+.2f}% [" in rows["entangled"]
+    assert ent["gain_equal_waiting"] > 0 and ent["reference"] is False  # absolute figure kept
     # --json prints the same summary on stdout
     assert json.loads(res.stdout)["seed"] == summary["seed"]
     # PNG files

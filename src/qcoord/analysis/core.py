@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from qcoord.compile import Solution, compile_game, solve, to_policy
 from qcoord.compile.policy import POLICY_KINDS
 
-from .stats import AnalysisError, Estimate, estimate, gain_at_equal
+from .stats import AnalysisError, Estimate, estimate, gain_at_equal, pareto_front
 
 __all__ = [
     "DEFAULT_CLASSES",
@@ -379,9 +379,27 @@ def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[st
     m = run.metrics[label]
     sol = run.solution
     sc = run.scenario
+    # reach of the best-local frontier (Pareto front of every local policy) in each replication:
+    # beyond its largest waiting the frontier is its top point ("more waiting buys nothing")
+    W = np.stack([m[r]["mean_waiting"] for r in run.local_names], axis=1)
+    T = np.stack([m[r]["throughput"] for r in run.local_names], axis=1)
+    w_lo = np.array([pareto_front(W[r], T[r])[0][0] for r in range(W.shape[0])])
+    w_hi = np.array([pareto_front(W[r], T[r])[0][-1] for r in range(W.shape[0])])
+    top = run.local_names[int(np.argmax(T.mean(axis=0)))]
     rows = []
     for cls, name in run.classes.items():
         row: dict[str, Any] = {"class": cls, "policy": name, "baseline": str(getattr(sc, "baseline", "")) if label == "baseline" else label}
+        wn = m[name]["mean_waiting"]
+        row.update(
+            reference=name in run.local_names,
+            frontier_waiting_low=float(np.mean(w_lo)),
+            frontier_waiting_high=float(np.mean(w_hi)),
+            beyond_frontier=bool(np.any(wn > w_hi)),
+            below_frontier=bool(np.any(wn < w_lo - 1e-12)),
+            frontier_top_policy=top,
+            frontier_top_waiting=float(np.mean(m[top]["mean_waiting"])),
+            frontier_top_throughput=float(np.mean(m[top]["throughput"])),
+        )
         for key in METRICS:
             e = estimate(m[name][key])
             row[key] = e.mean
@@ -484,6 +502,12 @@ def evaluate_point(
           ``gain_concave_*``: the same against the upper concave envelope (conservative);
           ``gain_relative*``: the same divided by the frontier's throughput;
           ``gain_vs_symmetric_local*``: against role-symmetric local strategies only;
+        - ``reference`` (the class is one of the best-local reference policies), the frontier's
+          reach ``frontier_waiting_low`` / ``frontier_waiting_high`` (mean over replications of
+          its least and largest mean waiting), ``beyond_frontier`` / ``below_frontier`` (the
+          class waits more / less than that reach in some replication: beyond it the frontier is
+          its top point, below it the gain is nan), and that top point
+          (``frontier_top_policy``, ``frontier_top_waiting``, ``frontier_top_throughput``);
         - ``waiting_saved_equal_split*``: the local frontier's least mean waiting at the class's
           split probability minus the class's mean waiting (positive = the class waits less);
         - one-shot game values ``classical_value``, ``quantum_value``, ``npa_value``,

@@ -74,12 +74,13 @@ def _fmt(x: Any, nd: int = 4) -> str:
 
 def _table(rows: list[dict[str, Any]], title: str) -> Table:
     t = Table(title=title, show_lines=False)
-    for col in ("strategy class", "p (split)", "mean waiting ± CI", "throughput ± CI", "gain vs best local at equal W (95% CI)"):
+    from qcoord.analysis.report import frontier_note, gain_cell
+
+    for col in ("strategy class", "p (split)", "mean waiting ± CI", "throughput ± CI", "gain vs best local at equal W, % (95% CI)"):
         t.add_column(col, justify="left" if col == "strategy class" else "right")
     for r in rows:
-        g = r.get("gain_equal_waiting")
-        gtxt = f"{_fmt(g, 3)} [{_fmt(r.get('gain_ci_low'), 3)}, {_fmt(r.get('gain_ci_high'), 3)}]"
-        if r["class"] in ("local", "local_asym", "shared"):
+        gtxt = gain_cell(r)
+        if r.get("reference"):
             gtxt = f"[dim]{gtxt}[/dim]"
         t.add_row(
             r["class"],
@@ -88,6 +89,9 @@ def _table(rows: list[dict[str, Any]], title: str) -> Table:
             f"{_fmt(r.get('throughput'), 6)} ± {_fmt(r.get('throughput_hw'), 2)}",
             gtxt,
         )
+    note = frontier_note(rows)
+    if note:
+        t.caption = note
     return t
 
 
