@@ -30,6 +30,10 @@ def test_full_json_on_chsh_with_strategies():
     assert q["value"] == pytest.approx(np.cos(np.pi / 8) ** 2, abs=1e-6)
     assert q["dim"] == 2 and q["seed"] == 3 and q["restarts"] == 2
     assert doc["npa"]["level"] == "1+ab" and doc["npa"]["value"] >= q["value"] - 1e-7
+    # the certified bound is an upper bound without any tolerance, and close to the solver's optimum
+    assert doc["npa"]["certified_bound"] >= q["value"]
+    assert doc["npa"]["certified_bound"] - doc["npa"]["value"] < 1e-6
+    assert doc["npa"]["tolerance"] in (1e-8, 1e-7)
     assert doc["nonsignaling"]["value"] == pytest.approx(1.0, abs=1e-9)
     for part in ("classical", "quantum", "npa", "nonsignaling"):
         assert doc[part]["time_s"] >= 0
@@ -118,3 +122,21 @@ def test_list_names_every_library_game():
     for name in ("chsh", "chsh3", "odd_cycle5", "magic_square"):
         assert name in r.stdout
     assert "3 x 3" in r.stdout and "4 x 4" in r.stdout  # magic square: 3x3 questions, 4x4 answers
+
+
+def test_table_npa_row_is_a_certified_upper_bound():
+    r = run("chsh", "--restarts", "2", "--skip", "classical,nonsignaling")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    assert "NPA (certified upper" in r.stdout and "tolerance 1e-0" in text and "solver optimum" in text
+    values = [float(v) for v in __import__("re").findall(r"\b0\.\d{10}\b", r.stdout)]
+    quantum, npa_certified = values[0], values[1]  # table order: see-saw, then the NPA row's value
+    assert npa_certified >= quantum
+
+
+def test_too_high_npa_level_is_bad_input():
+    r = run("magic_square", "--level", "7", "--skip", "classical,quantum,nonsignaling")
+    assert r.exit_code == 2 and r.stderr.startswith("error: level: 7 needs a moment matrix of side")
+    assert "Traceback" not in r.output
+    r = run("chsh", "--level", "7", "--json", "--skip", "classical,quantum,nonsignaling")  # small games go high
+    assert r.exit_code == 0 and json.loads(r.stdout)["npa"]["level"] == "7"
