@@ -553,22 +553,39 @@ class Frontier:
 
     def curve(self) -> dict[str, list[float]]:
         """Means and 95% interval ends per point (for :func:`qcoord.analysis.plot_frontier`)."""
-        out: dict[str, list[float]] = {k: [] for k in ("w", "w_lo", "w_hi", "t", "t_lo", "t_hi", "p", "lam")}
-        for j in range(len(self.names)):
-            ew, et, ep = estimate(self.waiting[:, j]), estimate(self.throughput[:, j]), estimate(self.split[:, j])
-            out["w"].append(ew.mean)
-            out["w_lo"].append(ew.low)
-            out["w_hi"].append(ew.high)
-            out["t"].append(et.mean)
-            out["t_lo"].append(et.low)
-            out["t_hi"].append(et.high)
-            out["p"].append(ep.mean)
-            out["lam"].append(float(self.lams[j]))
-        return out
+        return {**curve_points(self.waiting, self.throughput, self.split), "lam": [float(x) for x in self.lams]}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {"kind": self.kind, "seed": self.seed, **self.curve()}
+
+
+def curve_points(
+    waiting: NDArray[np.float64], throughput: NDArray[np.float64], split: NDArray[np.float64]
+) -> dict[str, list[float]]:
+    """Means and 95% interval ends of points of a curve, for :func:`qcoord.analysis.plot_frontier`.
+
+    Parameters
+    ----------
+    waiting, throughput, split : array, shape (R, m)
+        Mean waiting, throughput and split probability of ``m`` policies in ``R`` replications.
+
+    Returns
+    -------
+    dict with lists of length m: ``w``, ``w_lo``, ``w_hi`` (mean waiting and its 95% CI), ``t``,
+    ``t_lo``, ``t_hi`` (throughput), ``p`` (mean split probability).
+    """
+    out: dict[str, list[float]] = {k: [] for k in ("w", "w_lo", "w_hi", "t", "t_lo", "t_hi", "p")}
+    for j in range(np.shape(waiting)[1]):
+        ew, et, ep = estimate(waiting[:, j]), estimate(throughput[:, j]), estimate(split[:, j])
+        out["w"].append(ew.mean)
+        out["w_lo"].append(ew.low)
+        out["w_hi"].append(ew.high)
+        out["t"].append(et.mean)
+        out["t_lo"].append(et.low)
+        out["t_hi"].append(et.high)
+        out["p"].append(ep.mean)
+    return out
 
 
 def frontier(

@@ -6,7 +6,7 @@ Each function takes plain arrays (means and 95% interval ends) and writes one fi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 
@@ -24,6 +24,16 @@ def _save(fig: "plt.Figure", path: str | Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _finish(fig: "plt.Figure", ax: Any, path: str | Path, xlabel: str, ylabel: str, title: str, loc: str = "best") -> Path:
+    """Label the axes, title, grid and legend every figure shares, then save it (:func:`_save`)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc=loc)
+    return _save(fig, path)
 
 
 def plot_frontier(curves: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path, *, title: str = "") -> Path:
@@ -51,12 +61,12 @@ def plot_frontier(curves: Mapping[str, Mapping[str, Sequence[float]]], path: str
             ax.fill_between(w, tlo, thi, color=line.get_color(), alpha=0.25, lw=0)
         else:
             ax.errorbar(w, t, xerr=[w - wlo, whi - w], yerr=[t - tlo, thi - t], fmt="s", ms=5, capsize=3, label=label)
-    ax.set_xlabel("mean waiting per customer (units of mean demand)")
-    ax.set_ylabel("baseline throughput (output per unit time)")
-    ax.set_title(title or "Waiting / throughput frontier (95% CI bands)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(
+        fig, ax, path,
+        "mean waiting per customer (units of mean demand)",
+        "baseline throughput (output per unit time)",
+        title or "Waiting / throughput frontier (95% CI bands)",
+    )
 
 
 def plot_gain_vs_visibility(
@@ -86,12 +96,13 @@ def plot_gain_vs_visibility(
         ax2 = ax.twinx()
         ax2.plot(v, one_shot, "C2:", label="one-shot advantage")
         ax2.set_ylabel("one-shot advantage (payoff)", color="C2")
-    ax.set_xlabel("visibility v of the shared pairs (fidelity (1+3v)/4)")
-    ax.set_ylabel("throughput gain vs best local")
-    ax.set_title("Gain at equal mean waiting vs pair visibility (95% CI)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    return _save(fig, path)
+    return _finish(
+        fig, ax, path,
+        "visibility v of the shared pairs (fidelity (1+3v)/4)",
+        "throughput gain vs best local",
+        "Gain at equal mean waiting vs pair visibility (95% CI)",
+        loc="upper left",
+    )
 
 
 def plot_gain_vs_delay(
@@ -118,12 +129,12 @@ def plot_gain_vs_delay(
         if crossovers and crossovers.get(label) is not None and np.isfinite(crossovers[label]):  # type: ignore[arg-type]
             ax.axvline(float(crossovers[label]), color=f"C{i}", ls="--", lw=0.8)  # type: ignore[arg-type]
     ax.axhline(0.0, color="k", lw=0.8)
-    ax.set_xlabel("message latency D (units of mean demand)")
-    ax.set_ylabel("entangled minus communicating (throughput)")
-    ax.set_title("Entanglement vs communication at equal waiting (95% CI)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(
+        fig, ax, path,
+        "message latency D (units of mean demand)",
+        "entangled minus communicating (throughput)",
+        "Entanglement vs communication at equal waiting (95% CI)",
+    )
 
 
 def plot_gain_vs_lam(
@@ -133,9 +144,9 @@ def plot_gain_vs_lam(
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(np.asarray(split), np.asarray(advantage), "o-", label=label)
     ax.axhline(0.0, color="k", lw=0.8)
-    ax.set_xlabel("split probability p of the entangled strategy")
-    ax.set_ylabel("quantum - classical value")
-    ax.set_title("Where the advantage lives: a middle range of p")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    return _finish(
+        fig, ax, path,
+        "split probability p of the entangled strategy",
+        "quantum - classical value",
+        "Where the advantage lives: a middle range of p",
+    )

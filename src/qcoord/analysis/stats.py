@@ -51,6 +51,16 @@ class AnalysisError(ValueError):
     """Bad input to an analysis routine; the message names the field and the allowed range."""
 
 
+def _finite_points(x: ArrayLike, y: ArrayLike, what: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The points ``(x, y)`` (flattened) where both coordinates are finite; ``AnalysisError`` if none."""
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        raise AnalysisError(f"points: need at least one finite {what} point")
+    return x[ok], y[ok]
+
+
 def _hull(x: NDArray[np.float64], y: NDArray[np.float64], upper: bool) -> NDArray[np.int64]:
     """Indices of the upper (or lower) convex hull of points, sorted by x (monotone chain)."""
     order = np.lexsort((-y if upper else y, x))
@@ -80,12 +90,7 @@ def upper_envelope(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDA
     -------
     (w_env, t_env) : arrays, sorted by ``w``.
     """
-    w = np.asarray(w, dtype=float).ravel()
-    t = np.asarray(t, dtype=float).ravel()
-    ok = np.isfinite(w) & np.isfinite(t)
-    if not ok.any():
-        raise AnalysisError("points: need at least one finite (waiting, throughput) point")
-    w, t = w[ok], t[ok]
+    w, t = _finite_points(w, t, "(waiting, throughput)")
     idx = _hull(w, t, upper=True)
     we, te = w[idx], t[idx]
     top = int(np.argmax(te))
@@ -100,12 +105,7 @@ def pareto_front(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDArr
     to the target (a matched mixture) this is nearly exact, unlike the concave envelope, whose long
     chords per-pair time-sharing does not reach at load.
     """
-    w = np.asarray(w, dtype=float).ravel()
-    t = np.asarray(t, dtype=float).ravel()
-    ok = np.isfinite(w) & np.isfinite(t)
-    if not ok.any():
-        raise AnalysisError("points: need at least one finite (waiting, throughput) point")
-    w, t = w[ok], t[ok]
+    w, t = _finite_points(w, t, "(waiting, throughput)")
     order = np.lexsort((-t, w))
     keep: list[int] = []
     best = -np.inf
@@ -120,12 +120,7 @@ def pareto_front(w: ArrayLike, t: ArrayLike) -> tuple[NDArray[np.float64], NDArr
 
 def lower_envelope(p: ArrayLike, w: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Lower convex envelope of points ``(p, w)`` (least waiting at each split probability)."""
-    p = np.asarray(p, dtype=float).ravel()
-    w = np.asarray(w, dtype=float).ravel()
-    ok = np.isfinite(p) & np.isfinite(w)
-    if not ok.any():
-        raise AnalysisError("points: need at least one finite (split, waiting) point")
-    p, w = p[ok], w[ok]
+    p, w = _finite_points(p, w, "(split, waiting)")
     idx = _hull(p, w, upper=False)
     return p[idx].copy(), w[idx].copy()
 

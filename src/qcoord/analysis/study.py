@@ -35,9 +35,9 @@ from .claims import (
     scope_estimated_costs,
     scope_links,
 )
-from .core import DEFAULT_CLASSES, rows_from_run, run_point
+from .core import DEFAULT_CLASSES, curve_points, rows_from_run, run_point
 from .results import StudyResult
-from .stats import estimate
+from numpy.typing import NDArray
 
 __all__ = ["run_study", "StudyConfig", "QUICK", "FULL", "power_label"]
 
@@ -54,17 +54,11 @@ def power_label(k: float) -> str:
 
 def _curve(run: Any, names: list[str], baseline: str = "baseline") -> dict[str, list[float]]:
     m = run.metrics[baseline]
-    out: dict[str, list[float]] = {k: [] for k in ("w", "w_lo", "w_hi", "t", "t_lo", "t_hi", "p")}
-    for n in names:
-        ew, et, ep = estimate(m[n]["mean_waiting"]), estimate(m[n]["throughput"]), estimate(m[n]["split_prob"])
-        out["w"].append(ew.mean)
-        out["w_lo"].append(ew.low)
-        out["w_hi"].append(ew.high)
-        out["t"].append(et.mean)
-        out["t_lo"].append(et.low)
-        out["t_hi"].append(et.high)
-        out["p"].append(ep.mean)
-    return out
+
+    def cols(metric: str) -> NDArray[np.float64]:
+        return np.stack([m[n][metric] for n in names], axis=1) if names else np.zeros((1, 0))
+
+    return curve_points(cols("mean_waiting"), cols("throughput"), cols("split_prob"))
 
 
 def run_study(
