@@ -43,7 +43,10 @@ def test_preflight_rejects_bad_classes_and_scenarios_before_any_work(tmp_path):
     bad = SweepSpec.from_dict({**base, "axes": {"arrival_rate": [0.1, -0.5]}})
     with pytest.raises(SweepSpecError, match=r"^arrival_rate: .* \(at point 1: arrival_rate=-0.5\)$"):
         run_sweep(bad, tmp_path / "b.sqlite")
-    assert not (tmp_path / "a.sqlite").exists() and not (tmp_path / "b.sqlite").exists()
+    unstable = SweepSpec.from_dict({**base, "axes": {"arrival_rate": [0.1, 1.5]}})  # valid Scenario, not stationary
+    with pytest.raises(SweepSpecError, match=r"^arrival_rate: .* = 1\.5 must be < 1 .*\(at point 1: arrival_rate=1\.5\)$"):
+        run_sweep(unstable, tmp_path / "c.sqlite")
+    assert not any((tmp_path / f).exists() for f in ("a.sqlite", "b.sqlite", "c.sqlite"))
 
 
 def test_worker_processes_give_the_numbers_of_this_process(tmp_path):

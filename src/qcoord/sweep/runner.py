@@ -271,7 +271,8 @@ def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint
 
     Always: the evaluator options (:func:`check_options`). With the default evaluator also: every
     class is a strategy class of ``qcoord.compile.POLICY_KINDS``, and every point's scenario is a
-    valid ``qcoord.system.Scenario`` (its validation names the field).
+    valid ``qcoord.system.Scenario`` (its validation names the field) with utilisation < 1 (the
+    evaluator simulates, which needs a stationary system: ``Scenario.check_stationary``).
 
     Raises
     ------
@@ -294,7 +295,7 @@ def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint
         return
     for p in points:
         try:
-            Scenario.from_dict(p.scenario)
+            Scenario.from_dict(p.scenario).check_stationary()  # the default evaluator simulates
         except (ValueError, TypeError) as exc:
             where = ", ".join(f"{k}={v!r}" for k, v in p.axes.items()) or "base"
             raise SweepSpecError(f"{exc} (at point {p.index}: {where})") from None
