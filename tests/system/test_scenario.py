@@ -241,3 +241,15 @@ def test_backlog_levels(work):
     expected = [0 if w <= 0 else (1 if w <= 1.0 else 2) for w in work]
     np.testing.assert_array_equal(lv, expected)
     assert sc.num_backlog_levels == 3
+
+
+def test_unknown_field_names_the_key_and_suggests_the_field(tmp_path):
+    with pytest.raises(ScenarioError, match=r"^arival_rate: unknown scenario field \(did you mean 'arrival_rate'\?\)"):
+        Scenario().replace(arival_rate=0.2)
+    with pytest.raises(ScenarioError, match=r"^zzz: unknown scenario field; allowed fields are \['arrival_process'"):
+        Scenario.from_dict({"zzz": 1})
+    f = tmp_path / "typo.toml"
+    f.write_text("[scenario]\narrival_rate = 0.2\nhandof_delay = 0.3\n")
+    with pytest.raises(ScenarioError, match=r"^handof_delay: unknown scenario field \(did you mean 'handoff_delay'\?\)"):
+        Scenario.from_toml(f)
+    assert Scenario().replace(handoff_delay=0.3).handoff_delay == 0.3

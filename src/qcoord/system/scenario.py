@@ -287,7 +287,8 @@ class Scenario:
 
     # ------------------------------------------------------------------ (de)serialisation
     def replace(self, **changes: Any) -> "Scenario":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again); an unknown field is a :class:`ScenarioError`."""
+        _check_field_names(changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -313,10 +314,7 @@ class Scenario:
         """Build from a mapping such as :meth:`to_dict` writes (unknown keys are an error)."""
         if not isinstance(data, Mapping):
             raise ScenarioError(f"scenario: must be a table of fields, got {type(data).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ScenarioError(f"{unknown[0]}: unknown scenario field; allowed fields are {sorted(names)}")
+        _check_field_names(data)
         kw = dict(data)
         if isinstance(kw.get("baseline"), Mapping) and kw["baseline"].get("kind") == "callable":
             raise ScenarioError("baseline: a callable baseline cannot be loaded from a file; use setup(c) or power(k)")
@@ -347,6 +345,19 @@ class Scenario:
         if "scenario" in data and isinstance(data["scenario"], Mapping):
             data = data["scenario"]
         return cls.from_dict(data)
+
+
+def _check_field_names(keys: Any) -> None:
+    """Raise :class:`ScenarioError` naming the first key that is not a Scenario field (with the
+    closest field name as a suggestion, and the allowed names)."""
+    import difflib
+
+    names = sorted(f.name for f in dataclasses.fields(Scenario))
+    unknown = sorted(set(keys) - set(names))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ScenarioError(f"{unknown[0]}: unknown scenario field{hint}; allowed fields are {names}")
 
 
 def _real_sequence(values: Any, field_name: str) -> tuple[float, ...]:
