@@ -262,6 +262,10 @@ def test_bad_inputs():
         sample(strat, [0], [0], uniforms=[[1.0, 0.5]])
     with pytest.raises(EntanglementError, match="^rng"):
         sample(strat, [0], [0], None)
+    with pytest.raises(EntanglementError, match=r"^uniforms: must be an \(n, 2\) array of numbers in \[0, 1\)"):
+        sample(strat, [0], [0], "abc")  # neither a seed nor numbers
+    with pytest.raises(EntanglementError, match=r"^uniforms: must be an \(n, 2\) array"):
+        sample(strat, [0], [0], uniforms=[["a", "b"]])
     with pytest.raises(EntanglementError, match="^strategy"):
         Sampler("nope")
     ha, hb = sampler(strat).pair(1).halves

@@ -173,7 +173,13 @@ class Sampler:
         ):
             uniforms, rng = rng, None  # an array passed positionally
         if uniforms is not None:
-            u = np.asarray(uniforms, dtype=np.float64)
+            try:
+                u = np.asarray(uniforms, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise EntanglementError(
+                    f"uniforms: must be an (n, 2) array of numbers in [0, 1) with n = {n} (or pass rng: a "
+                    f"Generator, SeedSequence or integer seed >= 0), got {uniforms!r}"
+                ) from None
             if u.ndim != 2 or u.shape[0] != n or u.shape[1] < 2:
                 raise EntanglementError(f"uniforms: must have shape (n, 2) with n = {n}, got {u.shape}")
             ua, ub = np.ascontiguousarray(u[:, 0]), np.ascontiguousarray(u[:, 1])
