@@ -37,3 +37,11 @@ def test_frontier_note_explains_rows_beyond_the_frontier():
     assert "never interrupts one server" in note and "2292 times" in note
     # an ordinary top point: no degenerate-T explanation
     assert "never interrupts" not in frontier_note(rows + [_row("naive", beyond_frontier=True)])
+
+
+def test_rows_interpolated_towards_the_frontier_top_are_marked():
+    row = _row("hold", against_frontier_top=True, beyond_frontier=False)
+    assert gain_cell(row).endswith(" †")
+    note = frontier_note([_row("local", reference=True), row])
+    assert note is not None and "interpolated towards it" in note and "beyond" not in note
+    assert not gain_cell(_row("oracle", against_frontier_top=False, beyond_frontier=False)).endswith("†")

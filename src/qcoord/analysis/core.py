@@ -383,8 +383,10 @@ def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[st
     # beyond its largest waiting the frontier is its top point ("more waiting buys nothing")
     W = np.stack([m[r]["mean_waiting"] for r in run.local_names], axis=1)
     T = np.stack([m[r]["throughput"] for r in run.local_names], axis=1)
-    w_lo = np.array([pareto_front(W[r], T[r])[0][0] for r in range(W.shape[0])])
-    w_hi = np.array([pareto_front(W[r], T[r])[0][-1] for r in range(W.shape[0])])
+    fronts = [pareto_front(W[r], T[r])[0] for r in range(W.shape[0])]
+    w_lo = np.array([f[0] for f in fronts])
+    w_hi = np.array([f[-1] for f in fronts])
+    w_next = np.array([f[-2] if f.size > 1 else -np.inf for f in fronts])  # last point before the top
     top = run.local_names[int(np.argmax(T.mean(axis=0)))]
     rows = []
     for cls, name in run.classes.items():
@@ -395,6 +397,7 @@ def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[st
             frontier_waiting_low=float(np.mean(w_lo)),
             frontier_waiting_high=float(np.mean(w_hi)),
             beyond_frontier=bool(np.any(wn > w_hi)),
+            against_frontier_top=bool(np.any(wn > w_next)),
             below_frontier=bool(np.any(wn < w_lo - 1e-12)),
             frontier_top_policy=top,
             frontier_top_waiting=float(np.mean(m[top]["mean_waiting"])),
@@ -506,7 +509,9 @@ def evaluate_point(
           reach ``frontier_waiting_low`` / ``frontier_waiting_high`` (mean over replications of
           its least and largest mean waiting), ``beyond_frontier`` / ``below_frontier`` (the
           class waits more / less than that reach in some replication: beyond it the frontier is
-          its top point, below it the gain is nan), and that top point
+          its top point, below it the gain is nan), ``against_frontier_top`` (the class waits more
+          than the frontier's last point before its top in some replication: its reference is the
+          top point or interpolated towards it), and that top point
           (``frontier_top_policy``, ``frontier_top_waiting``, ``frontier_top_throughput``);
         - ``waiting_saved_equal_split*``: the local frontier's least mean waiting at the class's
           split probability minus the class's mean waiting (positive = the class waits less);

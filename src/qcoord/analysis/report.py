@@ -44,7 +44,8 @@ def gain_cell(row: dict[str, Any]) -> str:
     Rows of the local reference classes (``row["reference"]``) read ``reference`` when they lie on
     the best-local frontier in every replication, else ``reference, dominated: <relative gain>``
     (dominated by other local policies). A row whose mean waiting exceeds the frontier's largest
-    waiting in some replication (compared with the frontier's top point) is marked with ``†``;
+    waiting, or lies between its last two points, in some replication (compared with, or
+    interpolated towards, the frontier's top point) is marked with ``†``;
     a row that waits less than every local policy is ``not comparable``. The absolute figures stay
     in the row (``gain_equal_waiting``, ``gain_ci_low``, ``gain_ci_high``).
     """
@@ -57,12 +58,12 @@ def gain_cell(row: dict[str, Any]) -> str:
         return f"reference, dominated: {txt}"
     if g is None or g != g:
         return "not comparable (less waiting than every local policy)"
-    return txt + (" †" if row.get("beyond_frontier") else "")
+    return txt + (" †" if row.get("against_frontier_top", row.get("beyond_frontier")) else "")
 
 
 def frontier_note(rows: list[dict[str, Any]]) -> str | None:
     """One sentence explaining the ``†`` rows of a table (``None`` when there are none)."""
-    far = [r for r in rows if r.get("beyond_frontier") and not r.get("reference")]
+    far = [r for r in rows if r.get("against_frontier_top", r.get("beyond_frontier")) and not r.get("reference")]
     if not far:
         return None
     r0 = far[0]
@@ -71,8 +72,13 @@ def frontier_note(rows: list[dict[str, Any]]) -> str | None:
     refs = [float(r["throughput"]) for r in rows if r.get("reference") and r.get("throughput") is not None]
     ratio = top_t / min(refs) if refs and min(refs) > 0 else float("nan")
     note = (
-        f"† {names}: mean waiting beyond the largest waiting of the best-local frontier "
-        f"(W = {_fmt(r0.get('frontier_waiting_high'))}), so the gain is against its top point, "
+        f"† {names}: compared with the top point of the best-local frontier"
+        + (
+            f" (mean waiting beyond the frontier's largest, W = {_fmt(r0.get('frontier_waiting_high'))})"
+            if r0.get("beyond_frontier")
+            else " or interpolated towards it"
+        )
+        + ", "
         f"`{r0.get('frontier_top_policy')}` (W = {_fmt(r0.get('frontier_top_waiting'))}, "
         f"T = {_fmt(top_t)})"
     )
@@ -81,7 +87,7 @@ def frontier_note(rows: list[dict[str, Any]]) -> str | None:
             f", whose T is {ratio:.0f} times that of the reference classes: that policy never interrupts one "
             "server, whose single idle run then spans the whole statistics window, and a convex T such as "
             "t^2 grows with the length of that run (T is then not a rate per unit time); the absolute gain "
-            "(in summary.json) is of the order of that T, the relative figure shows it is close to -100%."
+            "(in summary.json) is dominated by that T, so read the relative figure."
         )
     else:
         note += "."
