@@ -112,3 +112,25 @@ def test_pareto_front_respects_points_below_chords():
     g_u, _ = gain_at_equal(w[None], t[None], [1.0], [0.3], envelope="upper")
     assert g_p.mean == pytest.approx(0.1)  # against the simulated point at W = 1
     assert g_u.mean == pytest.approx(-0.2)  # against the chord (0, 0) - (2, 1): conservative
+
+
+def test_analysis_uses_the_system_estimate():
+    import qcoord.analysis as qa
+    import qcoord.system as qs
+
+    assert qa.Estimate is qs.Estimate and qa.estimate is qs.estimate
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5), min_size=2, max_size=12))
+def test_excludes_zero_iff_t_test_rejects(xs):
+    # independent method: the 95% t interval excludes 0 iff the two-sided one-sample t test rejects at 5%
+    x = np.asarray(xs)
+    sd = x.std(ddof=1)
+    if sd < 1e-6 * max(1.0, abs(x.mean())):
+        return  # no spread: the t statistic is undefined
+    e = estimate(x)
+    p = sst.ttest_1samp(x, 0.0).pvalue
+    if abs(p - 0.05) > 1e-9:
+        assert e.excludes_zero() == (p < 0.05)
+        assert e.contains_zero() == (p > 0.05)
