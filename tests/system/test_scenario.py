@@ -253,3 +253,16 @@ def test_unknown_field_names_the_key_and_suggests_the_field(tmp_path):
     with pytest.raises(ScenarioError, match=r"^handof_delay: unknown scenario field \(did you mean 'handoff_delay'\?\)"):
         Scenario.from_toml(f)
     assert Scenario().replace(handoff_delay=0.3).handoff_delay == 0.3
+
+
+def test_declared_convexity_is_checked_not_trusted():
+    liar = Baseline(np.sqrt, name="sqrt", convex=True)  # concave, declared convex
+    with pytest.raises(BaselineError, match=r"^baseline\.convex: declared True, but T = sqrt is not convex on \[0, 20\]"):
+        liar.check_convex()
+    assert Baseline(np.square, name="square", convex=True).check_convex().is_convex()
+    assert not Baseline(np.square, name="square", convex=False).is_convex()  # a False declaration is taken as given
+    with pytest.raises(BaselineError, match="^baseline.convex: must be True, False or None"):
+        Baseline(np.square, convex="yes")
+    # piecewise-linear with a concave kink at t = 2: second difference -h there
+    kinked = Baseline(lambda x: np.minimum(x, 2.0), name="capped")
+    assert not kinked.is_convex() and kinked.is_convex(t_max=1.5)  # linear below the kink

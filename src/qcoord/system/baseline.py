@@ -59,6 +59,8 @@ class Baseline:
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise BaselineError(f"baseline.fn: must be a callable T(t), got {type(self.fn).__name__}")
+        if self.convex not in (True, False, None):
+            raise BaselineError(f"baseline.convex: must be True, False or None (unknown), got {self.convex!r}")
 
     def _key(self) -> tuple[Any, ...]:
         if self.params:
@@ -94,15 +96,41 @@ class Baseline:
     def __call__(self, runs: ArrayLike) -> NDArray[np.float64]:
         return self.output(runs)
 
-    def is_convex(self, t_max: float = 20.0, points: int = 2001, rtol: float = 1e-9) -> bool:
-        """Declared convexity, or a numerical check of second differences on ``[0, t_max]``."""
-        if self.convex is not None:
-            return bool(self.convex)
+    def _convexity_violation(self, t_max: float, points: int, rtol: float) -> tuple[float, float] | None:
+        """``(t, second difference)`` at the worst violation of convexity on a grid of ``[0, t_max]``.
+
+        Convexity of T on the grid :math:`t_i = i h` means :math:`T(t_{i+1}) - 2T(t_i) + T(t_{i-1}) \\ge 0`;
+        a second difference below :math:`-\\text{rtol} \\cdot \\max(1, \\max_i |T(t_i)|)` is a violation.
+        ``None`` when there is none.
+        """
         t = np.linspace(0.0, t_max, points)
         y = self.output(t)
         second = y[2:] - 2 * y[1:-1] + y[:-2]
         scale = max(1.0, float(np.max(np.abs(y))))
-        return bool(np.all(second >= -rtol * scale))
+        i = int(np.argmin(second))
+        if second[i] >= -rtol * scale:
+            return None
+        return float(t[i + 1]), float(second[i])
+
+    def is_convex(self, t_max: float = 20.0, points: int = 2001, rtol: float = 1e-9) -> bool:
+        """Whether T is convex: the presets' known answer, else a numerical check on ``[0, t_max]``.
+
+        A user callable declared ``convex=False`` is taken at its word; one declared ``convex=True``
+        (or ``None``) is checked on a grid of ``points`` (second differences, see
+        :meth:`_convexity_violation`), and a declaration the check contradicts raises
+        :class:`BaselineError` naming ``baseline.convex``.
+        """
+        if self.convex is False:
+            return False
+        if self.convex is True and self.params:  # setup(c), power(k >= 1): convex by construction
+            return True
+        bad = self._convexity_violation(t_max, points, rtol)
+        if bad is not None and self.convex is True:
+            raise BaselineError(
+                f"baseline.convex: declared True, but T = {self.name} is not convex on [0, {t_max:g}] "
+                f"(second difference {bad[1]:.3g} < 0 at t = {bad[0]:.4g}); declare convex=False or None"
+            )
+        return bad is None
 
     def check_convex(self, t_max: float = 20.0) -> "Baseline":
         """Return ``self`` if T is convex; raise :class:`BaselineError` otherwise.
