@@ -321,7 +321,7 @@ def claim_middle_p(run: PointRun, lams: Sequence[float], solutions: Sequence[Any
     ends_zero = all(r["advantage"] < 1e-6 and r["gain"]["ci_low"] <= 0 for r in (lo, hi))
     middle = [r for r in rows[1:-1] if r["gain"]["ci_low"] > 0]
     held = bool(ends_zero and middle and lo["p"] < 0.05 and hi["p"] > 0.95)
-    mid_txt = ", ".join(f"p={r['p']:.2f}: {r['gain']['mean']:.3g} [{r['gain']['ci_low']:.3g}, {r['gain']['ci_high']:.3g}]" for r in rows)
+    mid_txt = ", ".join(f"p={r['p']:.2f} (lam={r['lam']:g}): {r['gain']['mean']:.3g} [{r['gain']['ci_low']:.3g}, {r['gain']['ci_high']:.3g}]" for r in rows)
     return ClaimResult(
         key="claim4_middle_p",
         title="Claim 4: the advantage lives on a middle range of p; it vanishes at p = 0 and p = 1",
