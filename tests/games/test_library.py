@@ -89,6 +89,8 @@ def test_registry():
         (lambda: random_game(0, 2), "nx: must be an integer >= 1"),
         (lambda: random_game(2, 2, nb=0), "nb: must be an integer >= 1"),
         (lambda: random_game(2, 2, kind="bogus"), "kind: must be one of"),
+        (lambda: random_game(2, 2, seed=-1), "^seed: must be an integer >= 0, got -1"),
+        (lambda: random_game(2, 2, seed=1.5), "^seed: must be an integer >= 0, got 1.5"),
     ],
 )
 def test_bad_inputs(call, match):

@@ -196,6 +196,20 @@ def test_bad_parameters(kwargs: dict, field: str) -> None:
         quantum_lower_bound(chsh(), **kwargs)
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dim": 10**6}, r"^dim: must be an integer in \[1, 256\] \(MAX_DIM\), got 1000000$"),  # not a MemoryError
+        ({"seed": -1}, "^seed: must be an integer >= 0, got -1$"),
+        ({"seed": "a"}, "^seed: must be an integer >= 0, got 'a'$"),  # not numpy's TypeError
+        ({"seed": (1, -2)}, "^seed: must be an integer >= 0, got -2$"),
+    ],
+)
+def test_bad_dim_and_seed_messages(kwargs: dict, message: str) -> None:
+    with pytest.raises(GameError, match=message):
+        quantum_lower_bound(chsh(), **kwargs)
+
+
 def test_not_a_game() -> None:
     with pytest.raises(GameError, match="^game:"):
         quantum_lower_bound("chsh")  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._classical_kernels import chunk_maxima, chunk_maxima_serial, near_optimal_direct
-from .game import Game, GameError
+from .game import Game, GameError, check_int
 from .strategy import DeterministicStrategy
 
 __all__ = [
@@ -441,12 +441,6 @@ class ClassicalResult:
 
 
 # ----------------------------------------------------------------------------------------- solver
-def _check_positive_int(value: Any, field_name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 1:
-        raise GameError(f"{field_name}: must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def classical_value(
     game: Game,
     *,
@@ -497,8 +491,8 @@ def classical_value(
     """
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord.games.Game, got {type(game).__name__}")
-    chunk_size = _check_positive_int(chunk_size, "chunk_size")
-    max_strategies = _check_positive_int(max_strategies, "max_strategies")
+    chunk_size = check_int(chunk_size, "chunk_size", 1)
+    max_strategies = check_int(max_strategies, "max_strategies", 1)
     t0 = time.perf_counter()
     na, nb, nx, ny = game.shape
     n_alice, n_bob = na**nx, nb**ny

@@ -36,6 +36,26 @@ class GameError(ValueError):
     """A game, behaviour or strategy failed validation. The message names the field and the range."""
 
 
+def check_int(value: Any, field_name: str, minimum: int) -> int:
+    """``int(value)`` if it is an integer (not a bool) >= ``minimum``; else :class:`GameError` naming the field."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
+        raise GameError(f"{field_name}: must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def seed_sequence(seed: Any, field_name: str = "seed") -> np.random.SeedSequence:
+    """``numpy.random.SeedSequence(seed)`` for an integer >= 0, a tuple of them (a recorded entropy)
+    or ``None`` (fresh entropy); a SeedSequence is returned as it is. Anything else is a
+    :class:`GameError` naming the field."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (tuple, list)) and seed:
+        return np.random.SeedSequence(tuple(check_int(s, field_name, 0) for s in seed))
+    if seed is not None:
+        seed = check_int(seed, field_name, 0)
+    return np.random.SeedSequence(seed)
+
+
 def _as_real_array(value: ArrayLike, field_name: str, ndim: int) -> NDArray[np.float64]:
     try:
         arr = np.array(value, dtype=np.float64, copy=True)

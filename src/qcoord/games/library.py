@@ -23,17 +23,9 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from .game import Game, GameError
+from .game import Game, GameError, check_int, seed_sequence
 
 __all__ = ["chsh", "chsh_d", "odd_cycle", "magic_square", "random_game", "GAMES", "get_game"]
-
-
-def _check_int(value: object, field_name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise GameError(f"{field_name}: must be an integer >= {minimum}, got {value!r}")
-    if int(value) < minimum:
-        raise GameError(f"{field_name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def chsh() -> Game:
@@ -58,7 +50,7 @@ def chsh_d(d: int) -> Game:
     ----------
     d : int >= 2
     """
-    d = _check_int(d, "d", 2)
+    d = check_int(d, "d", 2)
     a, b, x, y = np.ogrid[:d, :d, :d, :d]
     payoff = (((a - b) - x * y) % d == 0).astype(np.float64)
     prob = np.full((d, d), 1.0 / (d * d))
@@ -80,7 +72,7 @@ def odd_cycle(n: int) -> Game:
     ----------
     n : odd int >= 3
     """
-    n = _check_int(n, "n", 3)
+    n = check_int(n, "n", 3)
     if n % 2 == 0:
         raise GameError(f"n: must be an odd integer >= 3, got {n}")
     prob = np.zeros((n, n))
@@ -162,13 +154,13 @@ def random_game(
         Seed of the generator (``SeedSequence(seed)``); recorded in the game's name.
     kind : {"weighted", "binary", "negative"}
     """
-    nx = _check_int(nx, "nx", 1)
-    ny = _check_int(ny, "ny", 1)
-    na = _check_int(na, "na", 1)
-    nb = _check_int(nb, "nb", 1)
+    nx = check_int(nx, "nx", 1)
+    ny = check_int(ny, "ny", 1)
+    na = check_int(na, "na", 1)
+    nb = check_int(nb, "nb", 1)
     if kind not in ("weighted", "binary", "negative"):
         raise GameError(f"kind: must be one of 'weighted', 'binary', 'negative', got {kind!r}")
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    ss = seed_sequence(seed)
     rng = np.random.default_rng(ss)
     u = 1.0 - rng.random((nx, ny))
     prob = u / u.sum()

@@ -46,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _seesaw_kernels as K
-from .game import Game, GameError
+from .game import Game, GameError, check_int, seed_sequence
 from .strategy import DeterministicStrategy, QuantumStrategy
 
 __all__ = ["QuantumResult", "quantum_lower_bound"]
@@ -54,6 +54,9 @@ __all__ = ["QuantumResult", "quantum_lower_bound"]
 DEFAULT_RESTARTS = 16
 DEFAULT_TOL = 1e-10
 DEFAULT_MAX_ITER = 3000
+#: Largest local dimension accepted: the see-saw holds ``restarts x questions x answers`` complex
+#: d x d operators and diagonalises d x d matrices every round (d = 256: ~70 MB, seconds per round).
+MAX_DIM = 256
 
 
 @dataclass(frozen=True)
@@ -255,12 +258,6 @@ def _povm_polish(
     return value, psi, A, B, done
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise GameError(f"{name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 # --------------------------------------------------------------------------- main
 def quantum_lower_bound(
     game: Game,
@@ -280,9 +277,9 @@ def quantum_lower_bound(
     Parameters
     ----------
     game : Game
-    dim : int >= 1
+    dim : int in [1, MAX_DIM]
         Local dimension of each player's system (the state lives in :math:`\\mathbb{C}^d \\otimes
-        \\mathbb{C}^d`).
+        \\mathbb{C}^d`); at most ``MAX_DIM`` (256).
     restarts : int >= 0
         Random starting points (Haar-random pure state and projective measurements), all iterated
         together as arrays.
@@ -324,13 +321,15 @@ def quantum_lower_bound(
     """
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
-    d = _check_int(dim, "dim", 1)
-    restarts = _check_int(restarts, "restarts", 0)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    d = check_int(dim, "dim", 1)
+    if d > MAX_DIM:
+        raise GameError(f"dim: must be an integer in [1, {MAX_DIM}] (MAX_DIM), got {dim!r}")
+    restarts = check_int(restarts, "restarts", 0)
+    max_iter = check_int(max_iter, "max_iter", 1)
     if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
         raise GameError(f"tol: must be a finite number > 0, got {tol!r}")
-    povm_rounds = _check_int(povm_rounds, "povm_rounds", 1)
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    povm_rounds = check_int(povm_rounds, "povm_rounds", 1)
+    ss = seed_sequence(seed)
     seed_used = ss.entropy
     rng = np.random.default_rng(ss)
     na, nb, nx, ny = game.shape

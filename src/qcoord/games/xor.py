@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .game import Game, GameError
+from .game import Game, GameError, check_int
 from .npa import SolverError, solve_sdp
 from .strategy import QuantumStrategy
 
@@ -275,8 +275,7 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
 
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
-    if isinstance(max_dim, bool) or not isinstance(max_dim, (int, np.integer)) or max_dim < 1:
-        raise GameError(f"max_dim: must be an integer >= 1, got {max_dim!r}")
+    max_dim = check_int(max_dim, "max_dim", 1)
     offset, G = xor_coefficients(game)
     nx, ny = game.num_questions
     t0 = time.perf_counter()
