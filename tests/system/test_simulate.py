@@ -155,6 +155,8 @@ def test_bad_policies_and_routings():
         simulate(SC, [always_split(), always_split()])
     with pytest.raises(TypeError, match="^policies"):
         simulate(SC, [object()])
+    with pytest.raises(TypeError, match="^policies: must be a Policy or a sequence of Policy objects, got int"):
+        simulate(SC, 3)  # was "'int' object is not iterable"
     with pytest.raises(ScenarioError, match="^arrival_rate"):
         simulate(SC.replace(arrival_rate=1.0), always_split())
     with pytest.raises(ScenarioError, match="^replications"):

@@ -146,7 +146,12 @@ def measure(
 
 
 def _as_policies(policies: Policy | Sequence[Policy]) -> list[Policy]:
-    seq = [policies] if hasattr(policies, "route") else list(policies)  # type: ignore[arg-type]
+    if hasattr(policies, "route"):
+        seq = [policies]
+    elif isinstance(policies, (str, bytes)) or not hasattr(policies, "__iter__"):
+        raise TypeError(f"policies: must be a Policy or a sequence of Policy objects, got {type(policies).__name__}")
+    else:
+        seq = list(policies)  # type: ignore[arg-type]
     if not seq:
         raise ValueError("policies: give at least one policy")
     names = []
