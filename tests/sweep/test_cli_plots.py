@@ -200,3 +200,23 @@ def test_table_valued_axis_and_odd_paths(tmp_path):
     fig = plot_heatmap(frame, "arrival_rate", "demand")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ['{"kind":"exponential","mean":1.0}',
                                                                      '{"kind":"two_point"}']
+
+
+@pytest.mark.parametrize(
+    "edit, extra, message",
+    [
+        (lambda s: s, ["--batch-size", "0"], "error: batch_size: must be an integer >= 1, got 0"),
+        (lambda s: s.replace("arrival_rate = [", "arival_rate = ["), [],
+         "error: axes.arival_rate: not a Scenario field; allowed: arrival_process, arrival_rate"),
+        (lambda s: s.replace("[0.2, 0.4]", "[0.2, 1.2]"), [],
+         "error: arrival_rate: the utilisation arrival_rate * mean demand = 1.2 must be < 1"),
+    ],
+)
+def test_cli_sweep_bad_input_creates_no_results_file(tmp_path, edit, extra, message):
+    spec = tmp_path / "s.toml"
+    spec.write_text(edit(SPEC))
+    out = tmp_path / "o.sqlite"
+    r = runner.invoke(app, ["sweep", str(spec), "--out", str(out), "-q", *extra])
+    text = " ".join(r.output.split())
+    assert r.exit_code == 2 and message in text and "Traceback" not in text, text
+    assert not out.exists()

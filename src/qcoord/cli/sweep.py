@@ -67,6 +67,8 @@ def sweep_cmd(
         raise _fail("dask: give either --scheduler ADDR (existing cluster) or --dask (LocalCluster), not both")
     if scheduler is not None and workers is not None:
         raise _fail("workers: an existing cluster (--scheduler) has its own workers; drop --workers")
+    if batch_size is not None and batch_size < 1:  # before the results file is created
+        raise _fail(f"batch_size: must be an integer >= 1, got {batch_size}")
     try:
         sp = load_spec(spec)
         ev = resolve_evaluator(evaluator)
