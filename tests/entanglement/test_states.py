@@ -126,3 +126,15 @@ def test_bad_states_and_conversions():
         maximally_entangled(1)
     with pytest.raises(EntanglementError, match="^theta"):
         partially_entangled(float("nan"))
+
+
+def test_conversions_refuse_bad_dim_and_non_numbers():
+    from qcoord.entanglement import EntanglementError, fidelity_from_visibility, visibility_from_chsh_value, visibility_from_fidelity
+
+    with pytest.raises(EntanglementError, match="^dim: must be an integer >= 2, got 1"):
+        fidelity_from_visibility(0.5, dim=1)  # was a silent F = 1 for every v
+    with pytest.raises(EntanglementError, match="^dim: must be an integer >= 2, got 1"):
+        visibility_from_fidelity(0.5, dim=1)  # was a division by zero
+    with pytest.raises(EntanglementError, match=r"^chsh: must be a real number in \[0, 2\*sqrt\(2\)\], got 'x'"):
+        visibility_from_chsh_value("x")
+    assert visibility_from_fidelity(fidelity_from_visibility(0.3, dim=3), dim=3) == pytest.approx(0.3)

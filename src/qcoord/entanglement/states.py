@@ -161,12 +161,27 @@ def density_matrix(state: ArrayLike, *, field: str = "state", atol: float = STAT
 
 
 def check_visibility(visibility: ArrayLike, field: str = "visibility") -> NDArray[np.float64]:
-    """Validate visibility values (scalar or array) in [0, 1]; returns a float array.
+    """Validate Werner visibilities (scalar or array): every entry must lie in :math:`[0, 1]`.
+
+    The visibility :math:`v` of :math:`\\rho_v = v\\rho + (1 - v) I/D` is the weight of the signal
+    state; :math:`v = 1` is the noiseless state, :math:`v = 0` white noise.
+
+    Parameters
+    ----------
+    visibility : float or array_like
+        Visibilities, dimensionless.
+    field : str
+        Name used in the error message (e.g. ``"decay"`` for a pool's decay function).
+
+    Returns
+    -------
+    ndarray of float64
+        ``visibility`` as a float array of the same shape (0-d for a scalar).
 
     Raises
     ------
     EntanglementError
-        On NaN, infinite or out-of-range entries.
+        On non-numeric, NaN or out-of-range entries (the message starts with ``field``).
     """
     try:
         v = np.asarray(visibility, dtype=np.float64)
@@ -176,6 +191,12 @@ def check_visibility(visibility: ArrayLike, field: str = "visibility") -> NDArra
         bad = v[~((v >= 0.0) & (v <= 1.0))].ravel()[0]
         raise EntanglementError(f"{field}: must lie in [0, 1], got {bad!r}")
     return v
+
+
+def _check_dim(dim: object) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or int(dim) < 2:
+        raise EntanglementError(f"dim: must be an integer >= 2, got {dim!r}")
+    return int(dim)
 
 
 def werner(visibility: float, state: ArrayLike | None = None, dims: tuple[int, int] | None = None) -> NDArray[np.complex128]:
@@ -205,10 +226,25 @@ def werner(visibility: float, state: ArrayLike | None = None, dims: tuple[int, i
 
 
 def fidelity_from_visibility(visibility: ArrayLike, dim: int = 2) -> float | NDArray[np.float64]:
-    """Fidelity with the target maximally entangled state, :math:`F = v + (1-v)/d^2`.
+    """Fidelity of a Werner state with its target maximally entangled state.
 
-    For qubits (``dim = 2``) this is :math:`F = (1 + 3v)/4`.
+    :math:`F = \\langle\\Phi|\\rho_v|\\Phi\\rangle = v + (1-v)/d^2` for
+    :math:`\\rho_v = v|\\Phi\\rangle\\langle\\Phi| + (1 - v) I/d^2`; for qubits (``dim = 2``)
+    :math:`F = (1 + 3v)/4`.
+
+    Parameters
+    ----------
+    visibility : float or array_like in [0, 1]
+        Werner visibility :math:`v`.
+    dim : int >= 2
+        Local dimension :math:`d` of each party.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`F \\in [1/d^2, 1]` (a float for scalar input).
     """
+    _check_dim(dim)
     v = check_visibility(visibility)
     d2 = float(dim) ** 2
     f = v + (1.0 - v) / d2
@@ -216,10 +252,24 @@ def fidelity_from_visibility(visibility: ArrayLike, dim: int = 2) -> float | NDA
 
 
 def visibility_from_fidelity(fidelity: ArrayLike, dim: int = 2) -> float | NDArray[np.float64]:
-    """Inverse of :func:`fidelity_from_visibility`: :math:`v = (d^2 F - 1)/(d^2 - 1)`.
+    """Werner visibility of the state with fidelity ``fidelity``: inverse of :func:`fidelity_from_visibility`.
 
-    Qubits: :math:`v = (4F - 1)/3`. ``fidelity`` must lie in :math:`[1/d^2, 1]`.
+    :math:`v = (d^2 F - 1)/(d^2 - 1)`; for qubits :math:`v = (4F - 1)/3`.
+
+    Parameters
+    ----------
+    fidelity : float or array_like in [1/d^2, 1]
+        Fidelity :math:`F` with the target maximally entangled state (values within 1e-12 of the
+        ends are accepted and clipped).
+    dim : int >= 2
+        Local dimension :math:`d`.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`v \\in [0, 1]`.
     """
+    _check_dim(dim)
     d2 = float(dim) ** 2
     try:
         F = np.asarray(fidelity, dtype=np.float64)
@@ -233,20 +283,60 @@ def visibility_from_fidelity(fidelity: ArrayLike, dim: int = 2) -> float | NDArr
 
 
 def chsh_value_from_visibility(visibility: ArrayLike) -> float | NDArray[np.float64]:
-    """Optimal CHSH correlator sum :math:`S = 2\\sqrt{2}\\, v` on a Werner-noisy Bell pair."""
+    """Optimal CHSH correlator sum on a Werner-noisy Bell pair: :math:`S = 2\\sqrt{2}\\, v`.
+
+    The correlators are linear in the state and vanish on white noise, so Tsirelson's
+    :math:`2\\sqrt{2}` scales by :math:`v`; :math:`S > 2` (a Bell violation) iff :math:`v > 1/\\sqrt{2}`.
+
+    Parameters
+    ----------
+    visibility : float or array_like in [0, 1]
+
+    Returns
+    -------
+    float or ndarray
+        :math:`S \\in [0, 2\\sqrt{2}]`.
+    """
     s = 2.0 * _SQ2 * check_visibility(visibility)
     return float(s) if s.ndim == 0 else s
 
 
 def chsh_win_probability_from_visibility(visibility: ArrayLike) -> float | NDArray[np.float64]:
-    """Optimal CHSH win probability :math:`(1 + v/\\sqrt{2})/2 = 1/2 + S/8` at visibility ``v``."""
+    """Optimal CHSH win probability at visibility ``v``: :math:`(1 + v/\\sqrt{2})/2 = 1/2 + S/8`.
+
+    Equals the classical value 3/4 at :math:`v = 1/\\sqrt{2}` and Tsirelson's
+    :math:`\\cos^2(\\pi/8)` at :math:`v = 1`.
+
+    Parameters
+    ----------
+    visibility : float or array_like in [0, 1]
+
+    Returns
+    -------
+    float or ndarray
+        Win probability in :math:`[1/2, \\cos^2(\\pi/8)]`.
+    """
     w = 0.5 * (1.0 + check_visibility(visibility) / _SQ2)
     return float(w) if w.ndim == 0 else w
 
 
 def visibility_from_chsh_value(chsh: ArrayLike) -> float | NDArray[np.float64]:
-    """Inverse of :func:`chsh_value_from_visibility`: :math:`v = S/(2\\sqrt{2})`, ``S`` in ``[0, 2√2]``."""
-    S = np.asarray(chsh, dtype=np.float64)
+    """Werner visibility that gives CHSH value ``S``: inverse of :func:`chsh_value_from_visibility`.
+
+    Parameters
+    ----------
+    chsh : float or array_like in [0, 2*sqrt(2)]
+        Correlator sum :math:`S`.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`v = S/(2\\sqrt{2}) \\in [0, 1]`.
+    """
+    try:
+        S = np.asarray(chsh, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EntanglementError(f"chsh: must be a real number in [0, 2*sqrt(2)], got {chsh!r}") from None
     ok = (S >= 0.0) & (S <= 2.0 * _SQ2 + 1e-12)
     if not np.all(ok):
         raise EntanglementError(f"chsh: must lie in [0, 2*sqrt(2)], got {S[~ok].ravel()[0] if S.ndim else float(S)!r}")
