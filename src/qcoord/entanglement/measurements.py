@@ -91,14 +91,17 @@ class Measurement:
 
     @property
     def num_questions(self) -> int:
+        """Number of questions (POVMs), ``operators.shape[0]``."""
         return int(self.operators.shape[0])
 
     @property
     def num_outcomes(self) -> int:
+        """Number of outcomes per POVM, ``operators.shape[1]``."""
         return int(self.operators.shape[1])
 
     @property
     def dim(self) -> int:
+        """Local Hilbert-space dimension :math:`d` (operators are :math:`d \\times d`)."""
         return int(self.operators.shape[-1])
 
     @property
@@ -174,6 +177,7 @@ class LocalMeasurements:
 
     @property
     def dims(self) -> tuple[int, int]:
+        """Local dimensions :math:`(d_A, d_B)`."""
         return self.alice.dim, self.bob.dim
 
     def strategy(self, state: ArrayLike) -> QuantumStrategy:

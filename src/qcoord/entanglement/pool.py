@@ -46,7 +46,19 @@ __all__ = ["EntanglementPool", "IdealSource", "PoolDraw", "PoolStats", "exponent
 
 
 def exponential_decay(memory_time: float) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
-    """The factor ``f(age) = exp(-age / memory_time)`` (``memory_time = inf`` gives 1)."""
+    """The depolarising-memory decay factor :math:`f(\\text{age}) = e^{-\\text{age}/T_{mem}}`.
+
+    Parameters
+    ----------
+    memory_time : float > 0 or inf
+        Coherence time :math:`T_{mem}` of the memory (time units); ``inf`` gives :math:`f = 1`.
+
+    Returns
+    -------
+    callable
+        Vectorised ``f(age_array) -> factor_array`` with values in (0, 1]; a pair stored for
+        ``age`` has visibility :math:`v_0 f(\\text{age})`.
+    """
 
     def f(age: NDArray[np.float64]) -> NDArray[np.float64]:
         if math.isinf(memory_time):
@@ -133,6 +145,7 @@ class PoolDraw:
 
     @property
     def n(self) -> int:
+        """Number of requests served."""
         return int(self.visibility.shape[0])
 
 
@@ -320,9 +333,11 @@ class IdealSource:
 
     @property
     def supply_rate(self) -> float:
+        """Pairs per time unit the source can deliver: unlimited (``inf``)."""
         return math.inf
 
     def params(self) -> dict[str, Any]:
+        """The source's parameters (recorded in every :class:`PoolDraw`)."""
         return asdict(self)
 
     def schedule(self, request_times: ArrayLike, rng: RngLike = None) -> PoolDraw:

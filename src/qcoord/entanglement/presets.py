@@ -116,7 +116,19 @@ def _time_unit(time_unit: float) -> float:
 
 
 def ideal(visibility: float = 1.0) -> IdealSource:
-    """Unlimited perfect pairs: visibility 1, no waiting, no fallback, unlimited decisions per second."""
+    """Unlimited perfect pairs: no waiting, no fallback, unlimited decisions per second.
+
+    The reference link against which the memory and streaming presets are compared.
+
+    Parameters
+    ----------
+    visibility : float in [0, 1]
+        Werner visibility of every pair (1: noiseless :math:`|\\Phi^+\\rangle`).
+
+    Returns
+    -------
+    IdealSource
+    """
     return IdealSource(visibility=visibility)
 
 
@@ -154,6 +166,12 @@ def memory_preset(
         Override the preset's figures.
     consume, fallback :
         Passed to :class:`EntanglementPool`.
+
+    Returns
+    -------
+    EntanglementPool
+        Rates converted to simulator units: ``rate = pair_rate_per_s * time_unit``,
+        ``memory_time = memory_time_s / time_unit``, visibility :math:`v = (4F - 1)/3`.
     """
     tu = _time_unit(time_unit)
     if variant not in ("memory", "memory_lab"):
@@ -197,6 +215,23 @@ def streaming_preset(
     ``tag_latency_s`` (default 0) charges the classical time-tag exchange that identifies which
     pairs were detected on both sides; without it the two servers would share a pair only with
     probability ~5.6e-5 (see :attr:`StreamingSource.local_match_probability`).
+
+    Parameters
+    ----------
+    time_unit : float > 0
+        Seconds per simulator time unit.
+    coincidence_rate_per_s : float, optional
+        Override the detected pair rate :math:`r\\eta_A\\eta_B` (per second; paper: 9).
+    visibility : float in [0, 1], optional
+        Override the pair visibility (paper: 0.86).
+    tag_latency_s : float >= 0
+        Classical time-tag exchange latency added to every decision (seconds).
+
+    Returns
+    -------
+    StreamingSource
+        Emission rate :math:`r = r_c / (\\eta_A \\eta_B)` per time unit with
+        :math:`\\eta_A = \\eta_B = 10^{-79/20}`.
     """
     tu = _time_unit(time_unit)
     src = SOURCES["streaming"]

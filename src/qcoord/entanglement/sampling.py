@@ -40,6 +40,23 @@ def as_generator(rng: RngLike, field_name: str = "rng") -> np.random.Generator:
     """A ``numpy.random.Generator`` from a Generator, a ``SeedSequence`` or an integer seed.
 
     ``None`` is refused: every random result must be reproducible from a recorded seed.
+
+    Parameters
+    ----------
+    rng : Generator, SeedSequence or int >= 0
+        A Generator is returned as it is (its stream continues); an integer ``s`` gives
+        ``default_rng(SeedSequence(s))``.
+    field_name : str
+        Name used in the error message.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    EntanglementError
+        For ``None``, negative integers, booleans and anything else.
     """
     if isinstance(rng, np.random.Generator):
         return rng
@@ -57,6 +74,16 @@ def seed_record(rng: RngLike) -> dict[str, Any]:
 
     For a Generator this is read from its bit generator's ``seed_seq`` (its *initial* seed; the
     caller's position in the stream is not recorded).
+
+    Parameters
+    ----------
+    rng : Generator, SeedSequence, int or None
+
+    Returns
+    -------
+    dict
+        ``{"entropy": int | None, "spawn_key": tuple}``: ``SeedSequence(entropy, spawn_key=spawn_key)``
+        reproduces the stream's start; ``entropy`` is None when it cannot be known.
     """
     ss = None
     if isinstance(rng, np.random.SeedSequence):
@@ -286,6 +313,7 @@ class EntangledPair:
 
     @property
     def visibility(self) -> float:
+        """Werner visibility :math:`v` of this pair (fixed when it was made)."""
         return self._v
 
     def _measure(self, party: int, q: int) -> int:
@@ -334,7 +362,19 @@ _CACHE: "weakref.WeakKeyDictionary[QuantumStrategy, Sampler]" = weakref.WeakKeyD
 
 
 def sampler(strategy: QuantumStrategy) -> Sampler:
-    """The (cached) :class:`Sampler` of a strategy."""
+    """The (cached) :class:`Sampler` of a strategy.
+
+    Parameters
+    ----------
+    strategy : QuantumStrategy or Sampler
+        A Sampler is returned as it is.
+
+    Returns
+    -------
+    Sampler
+        Built once per strategy object (weakly cached: the tables ``p(a, b | x, y)``, the noise
+        behaviour and the marginals are computed on first use).
+    """
     if isinstance(strategy, Sampler):
         return strategy
     try:
@@ -359,6 +399,33 @@ def sample(
     visibility: float | ArrayLike = 1.0,
 ) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
     """Sample outcomes of ``strategy`` for question arrays ``x, y``; see :meth:`Sampler.sample`.
+
+    Round ``i`` draws Alice's outcome from her marginal :math:`p_v(a | x_i)` (independent of
+    :math:`y_i`), then Bob's from :math:`p_v(b | x_i, y_i, a)`, where
+    :math:`p_v = v\\,p + (1 - v)\\,p_{noise}` is the behaviour of the Werner-noisy state; the joint law
+    is the Born rule :math:`p_v(a, b | x, y) = \\mathrm{tr}[\\rho_v (A^x_a \\otimes B^y_b)]`.
+
+    Parameters
+    ----------
+    strategy : QuantumStrategy or Sampler
+    x, y : array_like of int, shape (n,)
+        Alice's and Bob's questions, in ``range(nx)`` and ``range(ny)``.
+    rng : Generator, SeedSequence, int, or ndarray of shape (n, 2)
+        Randomness, or pre-drawn uniforms (see :meth:`Sampler.sample`).
+    uniforms : ndarray, shape (n, 2), optional
+        U[0, 1) numbers (column 0: Alice, column 1: Bob) for common random numbers.
+    visibility : float or ndarray of shape (n,)
+        Werner visibility :math:`v` in [0, 1], per round or for all.
+
+    Returns
+    -------
+    a, b : ndarray of int8, shape (n,)
+        Outcomes.
+
+    Raises
+    ------
+    EntanglementError
+        Questions out of range, mismatched lengths, visibility outside [0, 1], bad uniforms or rng.
 
     Examples
     --------

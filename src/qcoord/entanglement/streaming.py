@@ -155,6 +155,7 @@ class StreamingSource:
         return 1.0 / self.coincidence_rate + self.tag_latency
 
     def params(self) -> dict[str, Any]:
+        """The source's parameters (recorded in every :class:`StreamDraw`)."""
         return asdict(self)
 
     def schedule(self, request_times: ArrayLike, rng: RngLike) -> StreamDraw:
