@@ -96,3 +96,10 @@ def test_registry():
 def test_bad_inputs(call, match):
     with pytest.raises(GameError, match=match):
         call()
+
+
+def test_random_game_without_seed_records_the_entropy_it_drew():
+    g = random_game(2, 3, seed=None)
+    entropy = int(g.name.rsplit("seed", 1)[1])  # was "seedNone": not reproducible
+    again = random_game(2, 3, seed=entropy)
+    assert np.array_equal(again.prob, g.prob) and np.array_equal(again.payoff, g.payoff)

@@ -150,7 +150,27 @@ def exact_weights(game: Game) -> tuple[NDArray[np.object_], int]:
 
 
 def exact_value(game: Game, strategy: DeterministicStrategy) -> Fraction:
-    """The exact rational value :math:`\\sum_{x,y} \\pi(x,y) V(f(x), g(y), x, y)` of a deterministic strategy."""
+    """The exact rational value :math:`\\sum_{x,y} \\pi(x,y) V(f(x), g(y), x, y)` of a deterministic strategy.
+
+    Computed in integers: the float weights :math:`\\pi(x,y)V(a,b,x,y)` are read exactly as binary
+    fractions over a common denominator ``D`` (:func:`exact_weights`), so no rounding occurs.
+
+    Parameters
+    ----------
+    game : Game
+    strategy : DeterministicStrategy
+        Answer tables :math:`f` (Alice, length ``nx``) and :math:`g` (Bob, length ``ny``).
+
+    Returns
+    -------
+    fractions.Fraction
+        The value, exactly, in payoff units.
+
+    Raises
+    ------
+    GameError
+        If the tables' lengths do not match the game's questions.
+    """
     Wint, D = exact_weights(game)
     nx, ny = game.num_questions
     if len(strategy.alice) != nx or len(strategy.bob) != ny:

@@ -281,6 +281,11 @@ def check_behaviour(
     atol : float
         Tolerance for negativity and for the normalisation :math:`\\sum_{a,b} p(a,b|x,y) = 1`.
 
+    Returns
+    -------
+    ndarray of float64, shape (na, nb, nx, ny)
+        The behaviour (a read-only copy).
+
     Raises
     ------
     GameError

@@ -34,6 +34,10 @@ def chsh() -> Game:
     Questions :math:`x, y \\in \\{0, 1\\}` uniform; answers :math:`a, b \\in \\{0, 1\\}`; the players win
     (payoff 1) iff :math:`a \\oplus b = x \\wedge y`. Classical value 3/4, quantum value
     :math:`\\cos^2(\\pi/8)`, no-signalling value 1 (the PR box).
+
+    Returns
+    -------
+    Game
     """
     g = chsh_d(2)
     return Game(g.prob, g.payoff, name="chsh")
@@ -49,6 +53,10 @@ def chsh_d(d: int) -> Game:
     Parameters
     ----------
     d : int >= 2
+
+    Returns
+    -------
+    Game
     """
     d = check_int(d, "d", 2)
     a, b, x, y = np.ogrid[:d, :d, :d, :d]
@@ -71,6 +79,10 @@ def odd_cycle(n: int) -> Game:
     Parameters
     ----------
     n : odd int >= 3
+
+    Returns
+    -------
+    Game
     """
     n = check_int(n, "n", 3)
     if n % 2 == 0:
@@ -102,6 +114,10 @@ def magic_square() -> Game:
     ``na = nb = 4``; answer ``i`` of Alice is the bit string ``_ROWS[i]`` (000, 011, 101, 110) and
     answer ``j`` of Bob is ``_COLS[j]`` (001, 010, 100, 111); the answer names spell the strings.
     Classical value 8/9; quantum value 1 with two shared Bell pairs (local dimension 4).
+
+    Returns
+    -------
+    Game
     """
     prob = np.full((3, 3), 1.0 / 9.0)
     payoff = np.zeros((4, 4, 3, 3))
@@ -150,9 +166,15 @@ def random_game(
         Numbers of questions of Alice and Bob.
     na, nb : int >= 1
         Numbers of answers.
-    seed : int or numpy.random.SeedSequence
-        Seed of the generator (``SeedSequence(seed)``); recorded in the game's name.
+    seed : int >= 0, numpy.random.SeedSequence or None
+        Seed of the generator (``SeedSequence(seed)``; None draws fresh entropy); the entropy is
+        recorded in the game's name, so the game can be rebuilt from its name.
     kind : {"weighted", "binary", "negative"}
+
+    Returns
+    -------
+    Game
+        Named ``random_{kind}_{nx}x{ny}_{na}x{nb}_seed{entropy}``.
     """
     nx = check_int(nx, "nx", 1)
     ny = check_int(ny, "ny", 1)
@@ -171,7 +193,7 @@ def random_game(
         payoff = (rng.random(shape) < 0.5).astype(np.float64)
     else:
         payoff = -0.01 - 0.99 * rng.random(shape)
-    label = ss.entropy if isinstance(seed, np.random.SeedSequence) else seed
+    label = seed if isinstance(seed, (int, np.integer)) else ss.entropy  # None: the fresh entropy drawn
     return Game(prob, payoff, name=f"random_{kind}_{nx}x{ny}_{na}x{nb}_seed{label}")
 
 
@@ -193,6 +215,15 @@ GAMES: dict[str, Callable[[], Game]] = {
 
 def get_game(name: str) -> Game:
     """The library game registered under ``name`` in :data:`GAMES`.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"chsh"``, ``"chsh3"``, ``"odd_cycle5"``, ``"magic_square"``.
+
+    Returns
+    -------
+    Game
 
     Raises
     ------

@@ -72,6 +72,15 @@ def signaling_gap(behaviour: ArrayLike) -> float:
 
     :math:`\\max\\big(\\max_{a,x,y,y'} |p_A(a|x,y) - p_A(a|x,y')|,\\;
     \\max_{b,y,x,x'} |p_B(b|x,y) - p_B(b|x',y)|\\big)`.
+
+    Parameters
+    ----------
+    behaviour : array_like, shape (na, nb, nx, ny)
+
+    Returns
+    -------
+    float
+        The gap, a probability in [0, 1].
     """
     pa, pb = marginals(behaviour)
     gap_a = float((pa.max(axis=2) - pa.min(axis=2)).max())
@@ -84,6 +93,16 @@ def is_nonsignaling(behaviour: ArrayLike, atol: float = 1e-9) -> bool:
 
     Checks that it is a behaviour (non-negative, each ``(x, y)`` slice sums to 1, see
     :func:`~qcoord.games.game.check_behaviour`) and that :func:`signaling_gap` is at most ``atol``.
+
+    Parameters
+    ----------
+    behaviour : array_like, shape (na, nb, nx, ny)
+    atol : float >= 0
+        Tolerance of the normalisation and no-signalling equalities.
+
+    Returns
+    -------
+    bool
 
     Raises
     ------

@@ -58,7 +58,21 @@ class NotXORGameError(GameError):
 
 
 def is_xor_game(game: Game, atol: float = XOR_ATOL) -> bool:
-    """True iff answers are binary and :math:`V(0,0,x,y) = V(1,1,x,y)`, :math:`V(0,1,x,y) = V(1,0,x,y)`."""
+    """True iff answers are binary and :math:`V(0,0,x,y) = V(1,1,x,y)`, :math:`V(0,1,x,y) = V(1,0,x,y)`.
+
+    Then the payoff depends on the answers only through :math:`a \\oplus b`, and the quantum value is
+    an SDP over correlators (Tsirelson), solved exactly by :func:`xor_quantum_value`.
+
+    Parameters
+    ----------
+    game : Game
+    atol : float
+        Tolerance of the payoff equalities.
+
+    Returns
+    -------
+    bool
+    """
     if game.num_answers != (2, 2):
         return False
     V = game.payoff
