@@ -174,7 +174,21 @@ def _fmt(v: float) -> str:
 
 
 def setup(c: float = 1.0) -> Baseline:
-    """:math:`T(t) = \\max(0, t - c)`: each run pays a resume cost ``c >= 0`` (time units)."""
+    """:math:`T(t) = \\max(0, t - c)`: each run pays a resume cost ``c >= 0`` (time units).
+
+    Convex for every :math:`c \\ge 0` (linear for :math:`c = 0`). Splitting one idle run into two
+    costs about :math:`c` of output, the one-shot penalty of model.md section 2.
+
+    Parameters
+    ----------
+    c : float >= 0
+        Resume / warm-up cost per idle run, in time units.
+
+    Returns
+    -------
+    Baseline
+        Named ``setup(c)``, declared convex, serialised as ``{"kind": "setup", "c": c}``.
+    """
     c = _num(c, "baseline.c")
     if c < 0:
         raise BaselineError(f"baseline.c: must be >= 0, got {c}")
@@ -186,7 +200,18 @@ def setup(c: float = 1.0) -> Baseline:
 
 
 def power(k: float = 2.0) -> Baseline:
-    """:math:`T(t) = t^k` with ``k > 0`` (convex iff ``k >= 1``; ``k = 1`` is the linear control)."""
+    """:math:`T(t) = t^k` with ``k > 0`` (convex iff ``k >= 1``; ``k = 1`` is the linear control).
+
+    Parameters
+    ----------
+    k : float > 0
+        Exponent; output of an idle run of length :math:`t` is :math:`t^k` (units: time^k).
+
+    Returns
+    -------
+    Baseline
+        Named ``power(k)``, ``convex = (k >= 1)``, serialised as ``{"kind": "power", "k": k}``.
+    """
     k = _num(k, "baseline.k")
     if k <= 0:
         raise BaselineError(f"baseline.k: must be > 0, got {k}")
@@ -201,7 +226,23 @@ _SPEC = re.compile(r"^\s*(setup|power|linear)\s*(?:\(\s*([^)]*)\s*\))?\s*$", re.
 
 
 def baseline_from_spec(spec: Baseline | Mapping[str, Any] | str) -> Baseline:
-    """Build a baseline from ``"setup(1)"``, ``"power(2)"``, ``"linear"`` or ``{"kind": ..., ...}``."""
+    """Build a baseline from ``"setup(1)"``, ``"power(2)"``, ``"linear"`` or ``{"kind": ..., ...}``.
+
+    Parameters
+    ----------
+    spec : Baseline, str or mapping
+        A Baseline (returned as it is); a string ``"setup(c)"``, ``"power(k)"``, ``"linear"``
+        (= ``power(1)``); or a table ``{"kind": "setup", "c": ...}`` / ``{"kind": "power", "k": ...}``.
+
+    Returns
+    -------
+    Baseline
+
+    Raises
+    ------
+    BaselineError
+        Unparseable spec or parameters out of range (message starts with ``baseline``).
+    """
     if isinstance(spec, Baseline):
         return spec
     if isinstance(spec, str):

@@ -41,6 +41,13 @@ def consolidation_waiting(
     d : float
         Hand-off delay, >= 0.
     discipline : {"srpt", "np", "fcfs"}
+
+    Returns
+    -------
+    ndarray of float64
+        Total waiting of the two customers (time units): ``srpt``
+        :math:`d + \\min(s_{fwd}, \\max(s_{keep} - d, 0))`; ``np`` / ``fcfs``
+        :math:`d + \\max(s_{keep} - d, 0)`.
     """
     code = discipline_code(discipline)
     if not d >= 0:

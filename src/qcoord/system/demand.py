@@ -89,27 +89,34 @@ class Demand:
 
     # --- to be provided by subclasses -------------------------------------------------------
     def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:  # pragma: no cover
+        """``n`` i.i.d. demands :math:`s > 0` (time units) drawn from ``rng``; shape ``(n,)``."""
         raise NotImplementedError
 
     @property
     def mean(self) -> float:  # pragma: no cover
+        """:math:`E[s]` (time units; the presets have mean 1, which fixes the time unit)."""
         raise NotImplementedError
 
     @property
     def median(self) -> float:  # pragma: no cover
+        """The median :math:`\\inf\\{x : F(x) \\ge 1/2\\}`: the default class edge."""
         raise NotImplementedError
 
     @property
     def second_moment(self) -> float:  # pragma: no cover
+        """:math:`E[s^2]` (time units squared; enters the Pollaczek-Khinchine waiting time)."""
         raise NotImplementedError
 
     def cdf(self, x: ArrayLike) -> NDArray[np.float64]:  # pragma: no cover
+        """:math:`F(x) = P(s \\le x)`, elementwise (``-inf`` gives 0, ``+inf`` gives 1)."""
         raise NotImplementedError
 
     def partial_mean(self, x: ArrayLike) -> NDArray[np.float64]:  # pragma: no cover
+        """:math:`E[s\\,\\mathbf{1}\\{s \\le x\\}]`, elementwise: with :meth:`cdf` it gives class means."""
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:  # pragma: no cover
+        """``{"kind": ..., **parameters}``: the spec :func:`demand_from_dict` rebuilds it from."""
         raise NotImplementedError
 
     # --- shared ------------------------------------------------------------------------------
@@ -429,6 +436,21 @@ def demand_from_dict(spec: Mapping[str, Any] | str | Demand) -> Demand:
 
     Kinds: ``exponential`` (mean), ``deterministic`` (value), ``two_point`` (low, high, p_low),
     ``lognormal`` (mean, sigma), ``empirical`` (samples).
+
+    Parameters
+    ----------
+    spec : mapping, str or Demand
+        A table ``{"kind": ..., **params}``, a bare kind name (default parameters), or a Demand
+        (returned as it is).
+
+    Returns
+    -------
+    Demand
+
+    Raises
+    ------
+    ScenarioError
+        Unknown kind (``demand.kind``, listing the kinds) or bad parameters (``demand.<param>``).
     """
     if isinstance(spec, Demand):
         return spec

@@ -111,4 +111,5 @@ class Policy(Protocol):
     name: str
 
     def route(self, inputs: PairInputs, scenario: "Scenario") -> Routing:  # pragma: no cover
+        """Decide every pair of one replication: a :class:`Routing` with arrays of shape ``(inputs.n, 2)``."""
         ...

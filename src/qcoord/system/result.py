@@ -194,6 +194,7 @@ class SimulationResult:
 
     @property
     def metric_names(self) -> tuple[str, ...]:
+        """Names of the recorded metrics (``METRICS`` plus ``throughput[name]`` per extra baseline)."""
         return tuple(self.metrics)
 
     def _p(self, policy: str | int) -> int:

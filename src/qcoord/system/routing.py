@@ -78,7 +78,20 @@ def routing_with_holds(
 def routing_from_decisions(inputs: PairInputs, scenario: "Scenario", decision: ArrayLike) -> Routing:
     """Routing of communication-free decisions: KEEP joins at arrival, FORWARD ``d`` later elsewhere.
 
-    See :func:`routing_with_holds` (this is the case without holds).
+    See :func:`routing_with_holds` (this is the case without holds): for pair ``n`` arriving at
+    :math:`t_n`, customer ``j`` goes to ``dest = j`` released at :math:`t_n` if KEEP, and to
+    ``dest = 1 - j`` released at :math:`t_n + d` if FORWARD (``d`` = ``scenario.handoff_delay``).
+
+    Parameters
+    ----------
+    inputs : PairInputs
+    scenario : Scenario
+    decision : array_like of int, shape (n, 2)
+        ``decision[n, j]`` of server ``j`` for its own customer: 0 = KEEP, 1 = FORWARD.
+
+    Returns
+    -------
+    Routing
     """
     return routing_with_holds(inputs, scenario, decision, None)
 
@@ -88,6 +101,18 @@ def check_routing(routing: Routing, inputs: PairInputs) -> None:
 
     Checks shapes ``(n, 2)``, ``dest`` in {0, 1}, ``decision`` in {KEEP, FORWARD} and consistent with
     ``dest`` (``dest[n, j] == j`` iff KEEP), and finite releases no earlier than the pair's arrival.
+
+    Parameters
+    ----------
+    routing : Routing
+        What a policy returned.
+    inputs : PairInputs
+        The inputs it was computed from.
+
+    Raises
+    ------
+    RoutingError
+        Naming the offending field (``routing.dest``, ``routing.release``, ``routing.decision``).
     """
     n = inputs.n
     for name in ("dest", "release", "decision"):
