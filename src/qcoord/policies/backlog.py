@@ -115,7 +115,12 @@ def workload_levels(releases: list[tuple[float, int, float]], t: float, threshol
 
 
 def backlog_pass_reference(arrival, demand, table, offset, thresholds) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
-    """Plain-Python reference of :func:`backlog_pass` (quadratic time; for tests only)."""
+    """Plain-Python reference of :func:`backlog_pass` (quadratic time; for tests only).
+
+    Same parameters and returns as :func:`backlog_pass`; at every arrival it recomputes each server's
+    unfinished work from scratch over all releases so far (:func:`workload_levels`, the Lindley
+    recursion), independently of the kernel's incremental bookkeeping.
+    """
     arrival, demand, table, offset, thresholds = _check(arrival, demand, table, offset, thresholds)
     n = arrival.shape[0]
     dec = np.zeros((n, 2), dtype=np.int8)

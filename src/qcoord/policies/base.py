@@ -309,6 +309,12 @@ def route_info(policy: PairPolicy, scenario: "Scenario", replications: int | Non
         Needs ``draw_inputs(replication)``.
     replications : int, optional
         Default ``scenario.replications``.
+
+    Returns
+    -------
+    list of dict
+        One dict per replication: the routing's ``info`` plus ``split_prob`` and ``forward_rate``
+        (fractions of the replication's pairs, warm-up included).
     """
     reps = int(scenario.replications if replications is None else replications)
     if reps < 1:

@@ -28,6 +28,18 @@ def joint_optimum(payoff: ArrayLike) -> NDArray[np.int8]:
     """The full-information optimum ``joint_table[x, y] = argmax_{a, b} payoff[a, b, x, y]``.
 
     Ties go to the first maximiser in ``(a, b)`` row-major order (KEEP before FORWARD).
+
+    Parameters
+    ----------
+    payoff : array_like, shape (2, 2, nx, ny)
+        Game payoff :math:`V(a, b, x, y)` (decisions 0 = KEEP, 1 = FORWARD).
+
+    Returns
+    -------
+    ndarray of int8, shape (nx, ny, 2)
+        ``joint_table[x, y] = (a*, b*)``; with full information the value
+        :math:`\\sum_{x,y} \\pi(x,y) \\max_{a,b} V(a,b,x,y)` is reached, an upper bound on every
+        communication-free strategy.
     """
     V = np.asarray(payoff, dtype=np.float64)
     if V.ndim != 4 or V.shape[:2] != (2, 2):

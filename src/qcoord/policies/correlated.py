@@ -182,6 +182,8 @@ class Correlated(LocalPolicy):
         )
 
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
+        """This server's answer from its half of the box: Alice's drawn from :math:`p(a|x)`, Bob's
+        from :math:`p(b|x,y,a)` (sequential sampling; the joint law is ``behaviour``)."""
         if not isinstance(share, ResourceHalf):
             raise PolicyError("share: Correlated needs its half of the shared box")
         return share.measure(view.question_for(share.n_questions, "behaviour", self.question_map))

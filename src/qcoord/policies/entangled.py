@@ -191,6 +191,8 @@ class Entangled(LocalPolicy):
         return SequentialPairs(ctx.n, first, second, (nx, ny), available=state["available"])
 
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
+        """Measure this server's half of each pair with the POVM of its own question; pairs the
+        source could not supply use the classical ``fallback`` rule instead."""
         if not isinstance(share, ResourceHalf):
             raise PolicyError("share: Entangled needs its half of the entangled pairs")
         out = share.measure(view.question_for(share.n_questions, "strategy", self.question_map))

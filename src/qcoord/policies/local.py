@@ -80,6 +80,7 @@ class LocalRule(DeterministicRule):
         return (len(self.alice), len(self.bob))
 
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
+        """Look up the role's table: ``alice[q]`` or ``bob[q]`` for each own question ``q``."""
         table = np.asarray(self.alice if view.role == ROLE_A else self.bob, dtype=np.int8)
         return table[view.question_for(table.shape[0], "alice" if view.role == ROLE_A else "bob")]
 
@@ -122,6 +123,7 @@ class ThresholdRule(DeterministicRule):
         self.name = name or f"threshold[{forward}:{self.alice_threshold}|{self.bob_threshold}]-{sym}"
 
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
+        """FORWARD iff ``cls < threshold`` of the role (``forward="below"``), else iff ``cls >= threshold``."""
         k = self.alice_threshold if view.role == ROLE_A else self.bob_threshold
         below = view.cls < k
         return (below if self.forward == "below" else ~below).astype(np.int8)
@@ -205,6 +207,8 @@ class SharedRandomness(LocalPolicy):
         return np.minimum(np.searchsorted(self._cum, u, side="right"), len(self.components) - 1)
 
     def decide(self, view: LocalView, share: Share) -> NDArray[np.int8]:
+        """Rule ``k`` of the mixture for each pair, where ``k`` is read off the shared uniform
+        (:math:`P(k) = w_k`), then that rule's own decision."""
         if not isinstance(share, SharedUniform):
             raise PolicyError("share: SharedRandomness needs the shared uniform")
         k = self.component_index(share.u)
