@@ -58,7 +58,18 @@ __all__ = [
 
 
 def load_results(path: str | Path):  # -> pandas.DataFrame
-    """Read a results store into a pandas DataFrame (see :meth:`SweepStore.to_frame`)."""
+    """Read a results store into a pandas DataFrame (see :meth:`SweepStore.to_frame`).
+
+    Parameters
+    ----------
+    path : str or Path
+        SQLite file written by :func:`run_sweep` / ``qcoord sweep``; opened read-only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (point, class): axis values, metrics, seed and bookkeeping columns.
+    """
     with SweepStore(path, readonly=True) as st:
         return st.to_frame()
 

@@ -113,6 +113,7 @@ class Executor(ABC):
         self.close()
 
     def describe(self) -> str:
+        """A one-line description for logs and the CLI summary, e.g. ``"local (2 workers)"``."""
         return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
 
 
@@ -309,6 +310,29 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None, d
 
     ``scheduler`` implies Dask on that cluster; ``dask=True`` alone starts a ``LocalCluster``;
     ``serial=True`` runs in process; otherwise a :class:`LocalExecutor` with ``workers``.
+
+    Parameters
+    ----------
+    workers : int >= 1, optional
+        Worker processes (default: the CPU count).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``).
+    dask : bool
+        Start a Dask ``LocalCluster`` for this run.
+    serial : bool
+        Run in this process (no Dask).
+    processes : bool
+        Dask LocalCluster with worker processes (True) or threads.
+
+    Returns
+    -------
+    Executor
+        Use it as a context manager (or call ``close()``) to release the workers.
+
+    Raises
+    ------
+    ExecutorError
+        Contradictory options or ``workers < 1`` (message names the option).
     """
     if serial and (dask or scheduler):
         raise ExecutorError("serial: cannot be combined with a Dask executor")

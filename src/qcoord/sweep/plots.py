@@ -194,6 +194,11 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, *, metric: str | None = No
     out : path, optional
         Write a PNG there and return the path; otherwise return the Figure.
 
+    Returns
+    -------
+    matplotlib.figure.Figure or pathlib.Path
+        The figure, or the path of the PNG written when ``out`` is given.
+
     Notes
     -----
     A cell is *no advantage* when the lower 95% CI bound of the gain is ``<= 0`` (the CI does not
@@ -269,6 +274,13 @@ def plot_lines(frame: pd.DataFrame, x: str, *, metric: str | None = None, classe
         Second axis: one line per value.
     logx : bool, optional
         Log x axis; default when all values are positive and span more than a factor 50.
+    where, axes, out, title :
+        As for :func:`plot_heatmap`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or pathlib.Path
+        The figure, or the path of the PNG written when ``out`` is given.
     """
     metric = metric or gain_metric(frame)
     if by is not None and by == x:

@@ -84,6 +84,11 @@ def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, r
         Seed of this point's random stream.
     **options
         Keyword options of ``evaluate_point`` (``lam``, ``visibility``, ``npa``, ``n_pairs``).
+
+    Returns
+    -------
+    list of dict
+        One row of metrics per strategy class (``evaluate_point``'s rows).
     """
     try:
         from qcoord.analysis import evaluate_point  # type: ignore[attr-defined]
@@ -97,7 +102,24 @@ def analysis_evaluator(scenario: Mapping[str, Any], classes: Sequence[str], *, r
 
 
 def resolve_evaluator(ref: str | Evaluator | None) -> Evaluator:
-    """An evaluator from ``None`` (the default), a callable, or a ``"module:function"`` reference."""
+    """An evaluator from ``None`` (the default), a callable, or a ``"module:function"`` reference.
+
+    Parameters
+    ----------
+    ref : None, callable or str
+        ``None`` (or a name of the default) gives :func:`analysis_evaluator`; a callable is returned
+        as it is; ``"module:function"`` is imported.
+
+    Returns
+    -------
+    callable
+        ``evaluator(scenario, classes, *, replications, seed, **options) -> list[dict]``.
+
+    Raises
+    ------
+    SweepPointError
+        Malformed reference, module not importable, or no such callable (message starts ``evaluator:``).
+    """
     if ref is None or ref in ("qcoord.analysis:evaluate_point", "qcoord.sweep:analysis_evaluator",
                               "qcoord.sweep.runner:analysis_evaluator"):
         return analysis_evaluator  # evaluate_point itself takes a Scenario, not the point's dict
@@ -308,7 +330,21 @@ def run_task(task: _Task) -> list[PointOutcome]:
 
 def evaluate_points(spec: SweepSpec, indices: Sequence[int] | None = None, *,
                     evaluator: str | Evaluator | None = None) -> list[PointOutcome]:
-    """Evaluate points of ``spec`` in this process, without a store (for inspection and tests)."""
+    """Evaluate points of ``spec`` in this process, without a store (for inspection and tests).
+
+    Parameters
+    ----------
+    spec : SweepSpec
+    indices : sequence of int, optional
+        Points to evaluate (default: all, in expansion order).
+    evaluator : str or callable, optional
+        As for :func:`resolve_evaluator`.
+
+    Returns
+    -------
+    list of PointOutcome
+        The same rows :func:`run_sweep` would store for those points.
+    """
     ev = resolve_evaluator(evaluator)
     idx = range(spec.n_points) if indices is None else indices
     return [_evaluate(ev, spec.point(i), spec.classes, spec.replications) for i in idx]

@@ -151,6 +151,18 @@ def point_seed(root_seed: int, index: int) -> int:
     (a fresh parent's children get spawn keys ``(0,), (1,), ...``), so no list of ``n`` children
     is built. The child's first 64-bit state word, shifted to 63 bits (an SQLite ``INTEGER``),
     is the seed passed on.
+
+    Parameters
+    ----------
+    root_seed : int >= 0
+        The spec's ``seed``.
+    index : int >= 0
+        Position of the point in the spec expansion.
+
+    Returns
+    -------
+    int
+        A seed in :math:`[0, 2^{63})`, independent of the number of points and of the executor.
     """
     child = np.random.SeedSequence(int(root_seed), spawn_key=(int(index),))
     return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -302,6 +314,7 @@ class SweepSpec:
 
     @property
     def axis_names(self) -> tuple[str, ...]:
+        """Axis names in expansion order (the last varies fastest)."""
         return tuple(a.name for a in self.axes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -368,7 +381,22 @@ def _read_toml(path: Path, field_name: str, what: str) -> dict[str, Any]:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read a TOML sweep spec from ``path`` and validate it (:meth:`SweepSpec.from_dict`)."""
+    """Read a TOML sweep spec from ``path`` and validate it (:meth:`SweepSpec.from_dict`).
+
+    Parameters
+    ----------
+    path : str or Path
+        TOML file; a ``base = "scenario.toml"`` inside is resolved relative to its folder.
+
+    Returns
+    -------
+    SweepSpec
+
+    Raises
+    ------
+    SweepSpecError
+        Missing file, invalid TOML, or an invalid field (the message names it).
+    """
     p = Path(path)
     data = _read_toml(p, "spec", "file")
     return SweepSpec.from_dict(data, base_dir=p.parent, source=str(p))

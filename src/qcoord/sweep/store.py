@@ -152,6 +152,7 @@ class SweepStore:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
+        """Close the SQLite connection (idempotent); committed points stay in the file."""
         con, self._con = getattr(self, "_con", None), None
         if con is not None:
             con.close()
