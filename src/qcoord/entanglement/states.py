@@ -193,6 +193,18 @@ def check_visibility(visibility: ArrayLike, field: str = "visibility") -> NDArra
     return v
 
 
+def _real_in(values: ArrayLike, field: str, lo: float, hi: float, label: str, lo_tol: float = 1e-12) -> NDArray[np.float64]:
+    """``values`` as a float array with entries in ``[lo - lo_tol, hi + 1e-12]`` (``label`` shows the range)."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EntanglementError(f"{field}: must be a real number in {label}, got {values!r}") from None
+    ok = (x >= lo - lo_tol) & (x <= hi + 1e-12)  # also rejects NaN
+    if not np.all(ok):
+        raise EntanglementError(f"{field}: must lie in {label}, got {x[~ok].ravel()[0] if x.ndim else float(x)!r}")
+    return x
+
+
 def _check_dim(dim: object) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or int(dim) < 2:
         raise EntanglementError(f"dim: must be an integer >= 2, got {dim!r}")
@@ -271,13 +283,7 @@ def visibility_from_fidelity(fidelity: ArrayLike, dim: int = 2) -> float | NDArr
     """
     _check_dim(dim)
     d2 = float(dim) ** 2
-    try:
-        F = np.asarray(fidelity, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise EntanglementError(f"fidelity: must be a real number in [{1 / d2}, 1] ({exc})") from None
-    ok = (F >= 1.0 / d2 - 1e-12) & (F <= 1.0 + 1e-12)
-    if not np.all(ok):
-        raise EntanglementError(f"fidelity: must lie in [{1 / d2}, 1], got {F[~ok].ravel()[0] if F.ndim else float(F)!r}")
+    F = _real_in(fidelity, "fidelity", 1.0 / d2, 1.0, f"[{1 / d2}, 1]")
     v = np.clip((d2 * F - 1.0) / (d2 - 1.0), 0.0, 1.0)
     return float(v) if v.ndim == 0 else v
 
@@ -333,12 +339,6 @@ def visibility_from_chsh_value(chsh: ArrayLike) -> float | NDArray[np.float64]:
     float or ndarray
         :math:`v = S/(2\\sqrt{2}) \\in [0, 1]`.
     """
-    try:
-        S = np.asarray(chsh, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise EntanglementError(f"chsh: must be a real number in [0, 2*sqrt(2)], got {chsh!r}") from None
-    ok = (S >= 0.0) & (S <= 2.0 * _SQ2 + 1e-12)
-    if not np.all(ok):
-        raise EntanglementError(f"chsh: must lie in [0, 2*sqrt(2)], got {S[~ok].ravel()[0] if S.ndim else float(S)!r}")
+    S = _real_in(chsh, "chsh", 0.0, 2.0 * _SQ2, "[0, 2*sqrt(2)]", lo_tol=0.0)
     v = np.clip(S / (2.0 * _SQ2), 0.0, 1.0)
     return float(v) if v.ndim == 0 else v
