@@ -146,7 +146,9 @@ class PairPolicy:
         return ()
 
     def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
-        return ()
+        """The policy's explicit question maps: its ``question_map`` attribute when set, else none."""
+        qm = getattr(self, "question_map", None)
+        return () if qm is None else (qm,)
 
     def _decide(self, inputs: PairInputs, ctx: Context, state: dict[str, Any], level: NDArray[np.int64]) -> NDArray[np.int8]:
         raise NotImplementedError

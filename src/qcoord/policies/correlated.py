@@ -162,9 +162,6 @@ class Correlated(LocalPolicy):
         self.role_symmetric = bool(role_symmetric)
         self.name = name or ("correlated-" + ("sym" if self.role_symmetric else "asym"))
 
-    def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
-        return () if self.question_map is None else (self.question_map,)
-
     def _question_sizes(self) -> tuple[int, ...]:
         if self.question_map is not None:
             return ()

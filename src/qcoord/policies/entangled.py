@@ -123,9 +123,6 @@ class Entangled(LocalPolicy):
         self.role_symmetric = bool(role_symmetric)
         self.name = name or ("entangled-" + ("sym" if self.role_symmetric else "asym"))
 
-    def _question_maps(self) -> tuple[NDArray[np.int64], ...]:
-        return () if self.question_map is None else (self.question_map,)
-
     def _question_sizes(self) -> tuple[int, ...]:
         _, _, nx, ny = self.strategy.shape
         own = () if self.question_map is not None else (nx, ny)
