@@ -140,3 +140,7 @@ def test_too_high_npa_level_is_bad_input():
     assert "Traceback" not in r.output
     r = run("chsh", "--level", "7", "--json", "--skip", "classical,quantum,nonsignaling")  # small games go high
     assert r.exit_code == 0 and json.loads(r.stdout)["npa"]["level"] == "7"
+    r = run("chsh", "--level", "2", "--max-matrix-size", "12", "--skip", "classical,quantum,nonsignaling")
+    assert r.exit_code == 2 and "side 13" in r.stderr and "--max-matrix-size" in r.stderr
+    r = run("chsh", "--max-matrix-size", "0")
+    assert r.exit_code == 2 and r.stderr.startswith("error: --max-matrix-size: must be an integer >= 1, got 0")

@@ -44,6 +44,7 @@ from ..games import (
     npa_upper_bound,
     quantum_lower_bound,
 )
+from ..games.npa import MAX_MATRIX_SIZE
 from ._app import game_app
 
 __all__ = ["values", "list_games", "load_game", "PARTS"]
@@ -141,7 +142,8 @@ def _fmt_matrix(m: np.ndarray) -> str:
 
 
 def _run(
-    game: Game, parts: set[str], dim: int, level: int | str, restarts: Optional[int], seed: int, with_strategy: bool
+    game: Game, parts: set[str], dim: int, level: int | str, restarts: Optional[int], seed: int, with_strategy: bool,
+    max_matrix_size: int = MAX_MATRIX_SIZE,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compute the requested values; returns (JSON-ready summary, raw results)."""
     raw: dict[str, Any] = {}
@@ -173,7 +175,7 @@ def _run(
             }
     if "npa" in parts:
         t0 = time.perf_counter()
-        n = npa_upper_bound(game, level=level)
+        n = npa_upper_bound(game, level=level, max_matrix_size=max_matrix_size)
         elapsed = time.perf_counter() - t0
         raw["npa"] = n
         out["npa"] = {
@@ -266,6 +268,9 @@ def values(
     restarts: Optional[int] = typer.Option(None, "--restarts", help="Random see-saw restarts (>= 0; default: the solver's)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the see-saw restarts (>= 0)."),
     skip: str = typer.Option("", "--skip", help="Comma-separated parts to skip: classical, quantum, npa, nonsignaling."),
+    max_matrix_size: int = typer.Option(
+        MAX_MATRIX_SIZE, "--max-matrix-size", help="Refuse NPA levels whose moment matrix side exceeds this (>= 1)."
+    ),
 ) -> None:
     """Classical, quantum (see-saw), NPA and no-signalling values of GAME, with run times."""
     try:
@@ -277,12 +282,14 @@ def values(
             raise CLIInputError(f"--restarts: must be an integer >= 0, got {restarts}")
         if seed < 0:
             raise CLIInputError(f"--seed: must be an integer >= 0, got {seed}")
+        if max_matrix_size < 1:
+            raise CLIInputError(f"--max-matrix-size: must be an integer >= 1, got {max_matrix_size}")
         g = load_game(game)
     except (CLIInputError, GameError) as exc:
         _fail(str(exc), 2)
         return
     try:
-        out, raw = _run(g, parts, dim, lvl, restarts, seed, strategy)
+        out, raw = _run(g, parts, dim, lvl, restarts, seed, strategy, max_matrix_size)
     except (NonsignalingError, SolverError, CertificateError) as exc:  # a solver failed
         _fail(f"{type(exc).__name__}: {exc}", 1)
         return

@@ -519,7 +519,7 @@ def npa_upper_bound(
     if side > max_matrix_size:
         raise GameError(
             f"level: {level!r} needs a moment matrix of side {side} on {game.name!r}, above "
-            f"max_matrix_size = {max_matrix_size}; use a lower level (1, '1+ab', 2, ...) or raise max_matrix_size"
+            f"max_matrix_size = {max_matrix_size}; use a lower level (1, '1+ab', 2, ...) or raise max_matrix_size (CLI: --max-matrix-size)"
         )
     t0 = time.perf_counter()
     problem, p_expr, data, n, num_m, label = _build(game, level, identify_adjoints)
