@@ -197,6 +197,12 @@ def chsh_measurements() -> LocalMeasurements:
     Correlators :math:`E(x, y) = \\cos(\\theta^A_x - \\theta^B_y)` equal :math:`+1/\\sqrt{2}` except
     :math:`E(1, 1) = -1/\\sqrt{2}`, so the CHSH predicate ``a xor b = x and y`` is won with
     probability :math:`(1 + 1/\\sqrt{2})/2 \\approx 0.8536`.
+
+    Returns
+    -------
+    LocalMeasurements
+        Two projective qubit measurements per party; ``.strategy(bell_state())`` is the Tsirelson
+        strategy.
     """
     return LocalMeasurements.from_bloch_angles([0.0, np.pi / 2], [np.pi / 4, -np.pi / 4])
 

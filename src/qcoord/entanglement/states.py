@@ -128,6 +128,13 @@ def density_matrix(state: ArrayLike, *, field: str = "state", atol: float = STAT
         Hermitian, positive semidefinite, unit-trace matrix.
     field : str
         Name used in error messages.
+    atol : float
+        Tolerance of the normalisation, Hermiticity and positivity checks (``STATE_ATOL``).
+
+    Returns
+    -------
+    ndarray of complex128, shape (D, D)
+        :math:`\\rho` with :math:`\\mathrm{tr}\\,\\rho = 1`, :math:`\\rho = \\rho^\\dagger \\succeq 0`.
 
     Raises
     ------
