@@ -245,6 +245,10 @@ def test_backlog_levels(work):
 
 def test_unknown_field_names_the_key_and_suggests_the_field(tmp_path):
     with pytest.raises(ScenarioError, match=r"^arival_rate: unknown scenario field \(did you mean 'arrival_rate'\?\)"):
+        Scenario(arival_rate=0.2)  # the constructor too (was Python's bare TypeError)
+    with pytest.raises(TypeError):  # ...and it is still a TypeError for callers that catch that
+        Scenario(arival_rate=0.2)
+    with pytest.raises(ScenarioError, match=r"^arival_rate: unknown scenario field \(did you mean 'arrival_rate'\?\)"):
         Scenario().replace(arival_rate=0.2)
     with pytest.raises(ScenarioError, match=r"^zzz: unknown scenario field; allowed fields are \['arrival_process'"):
         Scenario.from_dict({"zzz": 1})

@@ -15,6 +15,7 @@ inter-arrival times (Poisson only), the ``(n, 2)`` demands, the role coin ``(n,)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import tomllib
@@ -29,7 +30,7 @@ from .baseline import Baseline, baseline_from_spec, setup
 from .demand import Demand, TwoPoint, classify, demand_from_dict
 from .interface import PairInputs, ScenarioError
 
-__all__ = ["Scenario", "ScenarioError", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS"]
+__all__ = ["Scenario", "ScenarioError", "UnknownFieldError", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS"]
 
 ARRIVAL_PROCESSES = ("poisson", "deterministic", "trace")
 DISCIPLINES = ("srpt", "np", "fcfs")
@@ -287,8 +288,7 @@ class Scenario:
 
     # ------------------------------------------------------------------ (de)serialisation
     def replace(self, **changes: Any) -> "Scenario":
-        """A copy with some fields changed (validated again); an unknown field is a :class:`ScenarioError`."""
-        _check_field_names(changes)
+        """A copy with some fields changed (validated again); an unknown field is an :class:`UnknownFieldError`."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -347,8 +347,16 @@ class Scenario:
         return cls.from_dict(data)
 
 
+class UnknownFieldError(ScenarioError, TypeError):
+    """A keyword that is not a :class:`Scenario` field.
+
+    Both a :class:`ScenarioError` (a ``ValueError``, like every bad scenario input) and the
+    ``TypeError`` Python raises for an unexpected keyword argument, so either ``except`` catches it.
+    """
+
+
 def _check_field_names(keys: Any) -> None:
-    """Raise :class:`ScenarioError` naming the first key that is not a Scenario field (with the
+    """Raise :class:`UnknownFieldError` naming the first key that is not a Scenario field (with the
     closest field name as a suggestion, and the allowed names)."""
     import difflib
 
@@ -357,7 +365,21 @@ def _check_field_names(keys: Any) -> None:
     if unknown:
         close = difflib.get_close_matches(unknown[0], names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ScenarioError(f"{unknown[0]}: unknown scenario field{hint}; allowed fields are {names}")
+        raise UnknownFieldError(f"{unknown[0]}: unknown scenario field{hint}; allowed fields are {names}")
+
+
+def _init_checking_names(init: Any) -> Any:
+    """Wrap the dataclass ``__init__`` so that a misspelt keyword is an :class:`UnknownFieldError`."""
+
+    @functools.wraps(init)
+    def __init__(self: "Scenario", *args: Any, **kwargs: Any) -> None:
+        _check_field_names(kwargs)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+Scenario.__init__ = _init_checking_names(Scenario.__init__)  # type: ignore[method-assign]
 
 
 def _real_sequence(values: Any, field_name: str) -> tuple[float, ...]:
