@@ -270,3 +270,14 @@ def test_declared_convexity_is_checked_not_trusted():
     # piecewise-linear with a concave kink at t = 2: second difference -h there
     kinked = Baseline(lambda x: np.minimum(x, 2.0), name="capped")
     assert not kinked.is_convex() and kinked.is_convex(t_max=1.5)  # linear below the kink
+
+
+def test_scenarios_with_preset_baselines_pickle():
+    import pickle
+
+    for b in (setup(1.5), power(2), power(1.0)):
+        sc = Scenario(arrival_rate=0.3, baseline=b, n_pairs=1000, warmup=10)
+        back = pickle.loads(pickle.dumps(sc))  # was: Can't pickle local object 'setup.<locals>.fn'
+        assert back == sc and back.baseline.name == b.name
+        t = np.array([0.0, 0.5, 2.0, 4.0])
+        np.testing.assert_array_equal(back.baseline.output(t), b.output(t))

@@ -62,6 +62,12 @@ class Baseline:
         if self.convex not in (True, False, None):
             raise BaselineError(f"baseline.convex: must be True, False or None (unknown), got {self.convex!r}")
 
+    def __reduce__(self) -> Any:
+        """Presets pickle as their spec (their ``fn`` is a closure); a user callable pickles as it is."""
+        if self.params:
+            return (baseline_from_spec, (dict(self.params),))
+        return super().__reduce__()
+
     def _key(self) -> tuple[Any, ...]:
         if self.params:
             return ("preset", tuple(sorted(self.params.items())))
