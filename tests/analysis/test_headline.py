@@ -104,3 +104,14 @@ def test_backlog_scope_check_is_certified_and_reported():
     assert scan["nonsignaling"] >= scan["npa2"] - 1e-6
     assert set(c.details["gains"]) == {"entangled-class-only", "entangled-class-estimated", "entangled-busy"}
     assert c.params["arrival_rate"] == 0.3 and "busy flag" in c.title
+
+
+def test_claim1_premise_concave_t_is_not_a_verdict():
+    from qcoord.system import Baseline
+
+    concave = Baseline(np.sqrt, name="sqrt(t)")
+    sc = Scenario(arrival_rate=0.1, handoff_delay=0.1, baseline=concave, n_pairs=3_000, warmup=300, replications=2, seed=5)
+    run = run_point(sc, ("local", "entangled"), restarts=2, npa=False)
+    c = claim_convex_gain(run)
+    assert c.held is None and c.verdict == "premise fails"
+    assert "convex" in c.figure and "sqrt(t)" in c.figure

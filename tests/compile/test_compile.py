@@ -70,6 +70,9 @@ def test_r1_values(r1_solution):
     assert sol.quantum_value > sol.classical_value + 0.02
     assert str(sol.npa.level) == "2"
     assert abs(sol.npa_value - sol.quantum_value) < 1e-6
+    # the certified (dual) bound is a true upper bound on the attained value, and tight here
+    assert sol.quantum_value <= sol.npa_bound < sol.quantum_value + 1e-6
+    assert 0 <= sol.npa_gap < 1e-6
     assert sol.nonsignaling_value == pytest.approx(-0.26507, abs=1e-5)
     # the state is cos t |00> + sin t |11> up to local unitaries with t = 42.7 degrees (model.md 5)
     desc = sol.entangled_description()

@@ -151,8 +151,24 @@ def claim_convex_gain(run: PointRun, *, baseline: str = "baseline") -> ClaimResu
     (upper envelope of every simulated local policy, role-symmetric and asymmetric, including the
     matched mixtures) at the entangled strategy's mean waiting; (b) against the simulated
     shared-randomness mixtures tuned to the same mean waiting (role-symmetric and asymmetric).
-    Held iff the 95% CI of (a) and of both (b) lie strictly above zero.
+    Held iff the 95% CI of (a) and of both (b) lie strictly above zero. The claim's premise is a
+    convex T (:meth:`qcoord.system.Baseline.check_convex`); for the scenario's own baseline a
+    non-convex T gives ``held=None`` with the reason, not a verdict.
     """
+    title_t = run.scenario.baseline if baseline == "baseline" else baseline
+    if baseline == "baseline":
+        try:
+            run.scenario.baseline.check_convex()
+        except ValueError as exc:
+            return ClaimResult(
+                key="claim1_convex",
+                title=f"Claim 1: convex T ({title_t}): entangled beats the best local strategy at equal mean waiting",
+                held=None,
+                figure=f"not evaluated: the claim's premise fails ({exc}).",
+                params=_params(run),
+                seed=run.seed,
+                verdict="premise fails",
+            )
     g, per = run.gain("entangled", baseline=baseline)
     gr, _ = run.gain("entangled", baseline=baseline, relative=True)
     gc, _ = run.gain("entangled", baseline=baseline, relative=True, envelope="upper")
@@ -172,7 +188,7 @@ def claim_convex_gain(run: PointRun, *, baseline: str = "baseline") -> ClaimResu
     )
     return ClaimResult(
         key="claim1_convex",
-        title=f"Claim 1: convex T ({run.scenario.baseline if baseline == 'baseline' else baseline}): entangled beats the best local strategy at equal mean waiting",
+        title=f"Claim 1: convex T ({title_t}): entangled beats the best local strategy at equal mean waiting",
         held=held,
         figure=(
             f"throughput gain {_fmt_est(g)} = {_pct(gr)} at mean waiting {W.mean:.4g} over the best local "

@@ -216,8 +216,17 @@ class Solution:
 
     @property
     def npa_value(self) -> float:
-        """NPA upper bound (``nan`` if not solved)."""
+        """NPA optimum as the solver returned it (``nan`` if not solved); within its tolerance."""
         return float(self.npa.value) if self.npa is not None else float("nan")
+
+    @property
+    def npa_bound(self) -> float:
+        """Rigorous NPA upper bound (``NPAResult.certified_bound``, from the dual; ``nan`` if not solved).
+
+        The solver's optimum :attr:`npa_value` may sit a solver tolerance (~1e-9) below an attained
+        quantum value; this bound never does.
+        """
+        return float(self.npa.certified_bound) if self.npa is not None else float("nan")
 
     @property
     def nonsignaling_value(self) -> float:
@@ -231,8 +240,8 @@ class Solution:
 
     @property
     def npa_gap(self) -> float:
-        """How far the entangled strategy can be from optimal: ``npa - quantum``."""
-        return self.npa_value - self.quantum_value
+        """How far the entangled strategy can be from optimal: ``npa_bound - quantum`` (>= 0)."""
+        return self.npa_bound - self.quantum_value
 
     def entangled_description(self) -> dict[str, Any]:
         r"""The entangled strategy in words: Schmidt angle of the state and Bloch vectors.
@@ -278,6 +287,7 @@ class Solution:
             "is_threshold": self.is_threshold,
             "quantum_value": self.quantum_value,
             "npa_value": self.npa_value,
+            "npa_bound": self.npa_bound,
             "npa_level": getattr(self.npa, "level", None) if self.npa is not None else None,
             "nonsignaling_value": self.nonsignaling_value,
             "advantage": self.advantage,
