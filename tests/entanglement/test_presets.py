@@ -66,3 +66,15 @@ def test_bad_preset_arguments():
         presets.memory_preset(variant="nope")
     with pytest.raises(EntanglementError, match="^fidelity"):
         presets.memory_preset(fidelity=0.1)
+
+
+def test_memory_preset_refreshes_a_full_memory():
+    """With capacity 1 and requests rarer than pairs, refreshing keeps the stored pair young."""
+    t = np.cumsum(np.random.default_rng(1).exponential(10.0, 2000))  # one request per 10 s
+    fresh = presets.memory_preset().schedule(t, 0)
+    stale = presets.memory_preset(when_full="drop_new").schedule(t, 0)
+    used_f, used_s = ~fresh.fallback, ~stale.fallback
+    # refreshed: age ~ Exp(pair rate 1/s) (mean 1 s); first-stored: age ~ the request gap (~10 s)
+    assert 0.8 < fresh.age[used_f].mean() < 1.2
+    assert stale.age[used_s].mean() > 5.0
+    assert fresh.visibility[used_f].mean() > 5 * stale.visibility[used_s].mean()

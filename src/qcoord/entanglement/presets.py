@@ -141,6 +141,7 @@ def memory_preset(
     capacity: int | None = None,
     cutoff_s: float | None = None,
     consume: str = "freshest",
+    when_full: str = "evict_oldest",
     fallback: Any = "local",
 ) -> EntanglementPool:
     """A memory-based link (heralded pairs stored in quantum memories).
@@ -164,8 +165,10 @@ def memory_preset(
         Seconds per simulator time unit.
     fidelity, pair_rate_per_s, capacity, cutoff_s :
         Override the preset's figures.
-    consume, fallback :
-        Passed to :class:`EntanglementPool`.
+    consume, when_full, fallback :
+        Passed to :class:`EntanglementPool`. The default ``when_full="evict_oldest"`` keeps
+        generating while the memory is full and replaces the stalest pair, as a link that refreshes
+        its memory does; ``"drop_new"`` keeps the first stored pair until it is used, however old.
 
     Returns
     -------
@@ -187,6 +190,7 @@ def memory_preset(
         memory_time=float(figs["memory_time_s"]) / tu,
         cutoff=None if cutoff_s is None else float(cutoff_s) / tu,
         consume=consume,
+        when_full=when_full,
         fallback=fallback,
         name=variant,
     )
