@@ -37,6 +37,7 @@ __all__ = [
     "server_job_order",
     "run_two_servers",
     "routing_violation",
+    "order_statistics",
 ]
 
 DISCIPLINES: dict[str, int] = {"srpt": 0, "np": 1, "fcfs": 2}
@@ -438,3 +439,172 @@ def run_queue_reference(
     gs = np.array([g[0] for g in gaps], dtype=np.float64)
     ge = np.array([g[1] for g in gaps], dtype=np.float64)
     return np.array(comp, dtype=np.float64), gs, ge, float(t)
+
+
+# ----------------------------------------------------------------------------- fused measurement
+
+
+@njit(cache=True)
+def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, last0, gs1, ge1, last1):  # type: ignore[no-untyped-def]
+    """One pass over the pairs ``n >= w0`` and the idle gaps of both servers (see ``simulate.measure``).
+
+    ``demand``, ``completion``, ``decision`` are flattened ``(n, 2)`` arrays. Returns
+    ``waiting`` (flat, pair-major: :math:`c - (a_n + s)` exactly as NumPy would compute it), the clipped idle runs (server 0's, then server 1's, each
+    in gap order, lengths > 0 only), the number of gaps ending in ``(t0, t1]``, and the numbers of
+    split pairs (equal decisions) and swapped pairs (both FORWARD).
+    """
+    n = arrival.shape[0]
+    m = 2 * (n - w0)
+    waiting = np.empty(m, dtype=np.float64)
+    n_split = 0
+    n_swap = 0
+    for i in range(w0, n):
+        a = arrival[i]
+        f = 2 * i
+        o = 2 * (i - w0)
+        for j in range(2):
+            w = completion[f + j] - (a + demand[f + j])
+            waiting[o + j] = w
+        same = decision[f] == decision[f + 1]
+        n_split += same
+        n_swap += same and decision[f] != 0
+    runs = np.empty(gs0.shape[0] + gs1.shape[0] + 2, dtype=np.float64)
+    nr = 0
+    interrupted = 0
+    for k in range(2):
+        gs = gs0 if k == 0 else gs1
+        ge = ge0 if k == 0 else ge1
+        g = gs.shape[0]
+        for q in range(g + 1):
+            if q < g:
+                s = gs[q]
+                e = ge[q]
+                if e > t0 and e <= t1:
+                    interrupted += 1
+            else:
+                s = last0 if k == 0 else last1
+                e = np.inf
+            r = min(e, t1) - max(s, t0)
+            runs[nr] = r
+            nr += r > 0
+    return waiting, runs[:nr], interrupted, n_split, n_swap
+
+
+@njit(cache=True)
+def _bracket_pass(x, lo, hi, cap):  # type: ignore[no-untyped-def]
+    """Per bracket ``g``: counts of ``x < lo[g]``, ``x == lo[g]``, ``x == hi[g]`` and the entries strictly
+    between (first ``cap`` of them copied to ``buf[g]``; ``mid[g]`` counts them all)."""
+    n = x.shape[0]
+    q = lo.shape[0]
+    buf = np.empty((q, cap), dtype=np.float64)
+    counts = np.zeros((q, 4), dtype=np.int64)
+    for g in range(q):  # one pass per bracket, counters in registers
+        a = lo[g]
+        b = hi[g]
+        nb = 0
+        nl = 0
+        nh = 0
+        c = 0
+        for i in range(n):
+            v = x[i]
+            nb += v < a
+            nl += v == a
+            nh += v == b
+            if (v > a) & (v < b):  # rare: a predictable branch
+                if c < cap:
+                    buf[g, c] = v
+                c += 1
+        counts[g, 0] = nb
+        counts[g, 1] = nl
+        counts[g, 2] = nh
+        counts[g, 3] = c
+    return counts, buf
+
+
+_SAMPLE = 32768
+
+
+def order_statistics(x: NDArray[np.float64], ranks: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The order statistics :math:`x_{(k)}` for ``k`` in ``ranks``; see :func:`_order_statistics`."""
+    return _order_statistics(x, ranks)[0]
+
+
+def _order_statistics(x: NDArray[np.float64], ranks: NDArray[np.int64]) -> tuple[NDArray[np.float64], int]:
+    """The order statistics :math:`x_{(k)}` (0-based ranks into the sorted ``x``) for ``k`` in ``ranks``.
+
+    Equal to ``np.partition(x, ranks)[ranks]`` (exact values; ``x`` is not modified) but in about
+    one pass per group of nearby ranks instead of a partition of all of ``x``: a scattered sample
+    (multiplicative hash of the index: no aliasing with any period of ``x``) brackets each group
+    between two sample values ``lo <= hi`` (its sample quantile +- 4 standard deviations + 8);
+    :func:`_bracket_pass` counts the entries ``< lo``, ``== lo``, ``== hi`` and copies those strictly
+    between into a small buffer. The sorted ``x`` is ``[< lo] [== lo] [buffer sorted] [== hi] [> hi]``
+    (with ``== hi`` empty when ``lo == hi``), so a rank inside the bracket is read off, using one
+    ``np.partition`` of the buffer. A rank outside its bracket (an unlucky sample, a buffer
+    overflow, NaNs) falls back to ``np.partition`` of a copy of ``x``; the second value returned is
+    the number of ranks that did.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    ranks = np.asarray(ranks, dtype=np.int64)
+    n = x.shape[0]
+    if ranks.size and (ranks.min() < 0 or ranks.max() >= n):
+        raise ValueError(f"ranks: must be in [0, {n - 1}]")
+    out = np.empty(ranks.shape[0], dtype=np.float64)
+    if n == 0 or ranks.size == 0:
+        return out, 0
+    if n <= 4 * _SAMPLE:
+        return np.partition(x, ranks)[ranks], int(ranks.size)
+    sample = np.sort(x[(np.arange(_SAMPLE, dtype=np.int64) * 2654435761) % n])
+    groups = np.unique(ranks)
+    # one bracket per cluster of ranks (ranks within 1/64 of n share it)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(groups) > n // 64) + 1))
+    ends = np.concatenate((starts[1:], [groups.size]))
+    lo_rank = groups[starts]
+    hi_rank = groups[ends - 1]
+    p_lo = lo_rank / (n - 1)
+    p_hi = hi_rank / (n - 1)
+    m = _SAMPLE - 1
+    margin_lo = 4.0 * np.sqrt(_SAMPLE * p_lo * (1 - p_lo)) + 8.0
+    margin_hi = 4.0 * np.sqrt(_SAMPLE * p_hi * (1 - p_hi)) + 8.0
+    i_lo = np.clip((p_lo * m - margin_lo).astype(np.int64), 0, m)
+    i_hi = np.clip((p_hi * m + margin_hi).astype(np.int64) + 1, 0, m)
+    lo = np.where(i_lo == 0, -np.inf, sample[i_lo])  # a bracket reaching an end of the sample is open there
+    hi = np.where(i_hi == m, np.inf, sample[i_hi])
+    # room for twice the share of x the widest bracket holds in the sample
+    cap = min(n, int(2 * n * int(np.max(i_hi - i_lo + 1)) / _SAMPLE) + 64)
+    counts, buf = _bracket_pass(x, lo, hi, cap)
+    missing = []
+    for g in range(lo.shape[0]):
+        below, eq_lo, eq_hi, mid = (int(c) for c in counts[g])
+        valid = mid <= cap and lo[g] == lo[g] and hi[g] == hi[g]
+        if lo[g] == hi[g]:
+            eq_hi = 0
+        sel = np.flatnonzero((ranks >= lo_rank[g]) & (ranks <= hi_rank[g]))
+        rel = ranks[sel] - below - eq_lo
+        inside = valid & (rel >= 0) & (rel < mid)
+        if np.any(inside):
+            part = np.partition(buf[g, :mid], np.unique(rel[inside]))
+            out[sel[inside]] = part[rel[inside]]
+        low_tie = valid & (rel < 0) & (rel >= -eq_lo)
+        out[sel[low_tie]] = lo[g]
+        high_tie = valid & (rel >= mid) & (rel < mid + eq_hi)
+        out[sel[high_tie]] = hi[g]
+        missing.extend(sel[~(inside | low_tie | high_tie)].tolist())
+    if missing:
+        k = ranks[missing]
+        out[missing] = np.partition(x, np.unique(k))[k]
+    return out, len(missing)
+
+
+@njit(cache=True)
+def _setup_output(t, c):  # type: ignore[no-untyped-def]
+    """:math:`\\max(t - c, 0)` elementwise (same floating-point operations as NumPy's) and whether all are finite."""
+    out = np.empty_like(t)
+    finite = True
+    for i in range(t.shape[0]):
+        v = t[i] - c
+        if v < 0.0:
+            v = 0.0
+        if not np.isfinite(v):
+            finite = False
+        out[i] = v
+    return out, finite
