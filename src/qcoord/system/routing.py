@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._kernels import routing_violation
+from ._kernels import _route, routing_violation
 from .interface import FORWARD, KEEP, PairInputs, Routing, RoutingError
 
 __all__ = ["routing_from_decisions", "routing_with_holds", "check_routing"]
@@ -63,15 +63,18 @@ def routing_with_holds(
     """
     n = inputs.n
     dec = _decisions(decision, n)
-    release = inputs.arrival[:, None] + np.where(dec == FORWARD, scenario.handoff_delay, 0.0)
-    if hold is not None:
+    if hold is None:
+        h = np.empty((0, 2), dtype=np.float64)
+    else:
         h = np.asarray(hold, dtype=np.float64)
         if h.shape != (n, 2):
             raise RoutingError(f"hold: must have shape ({n}, 2), got {h.shape}")
         if not (np.all(np.isfinite(h)) and np.all(h >= 0)):
             raise RoutingError("hold: every hold must be finite and >= 0")
-        release = release + h
-    dest = (np.arange(2, dtype=np.int8)[None, :] ^ dec).astype(np.int8)
+    # one compiled pass: dest = j XOR dec, release = arrival + d [FORWARD] + hold
+    dest, release = _route(
+        np.ascontiguousarray(inputs.arrival, dtype=np.float64), dec, float(scenario.handoff_delay), h
+    )
     return Routing(dest=dest, release=release, decision=dec)
 
 

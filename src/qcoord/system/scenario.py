@@ -270,7 +270,8 @@ class Scenario:
         rng = np.random.default_rng(self.seed_sequence(replication))
         n = self.n_pairs
         if self.arrival_process == "poisson":
-            arrival = np.cumsum(rng.exponential(1.0 / self.arrival_rate, size=n))
+            arrival = rng.exponential(1.0 / self.arrival_rate, size=n)
+            np.cumsum(arrival, out=arrival)  # in place: the same partial sums
         elif self.arrival_process == "deterministic":
             arrival = np.arange(1, n + 1, dtype=np.float64) / self.arrival_rate
         else:
