@@ -100,6 +100,79 @@ def _pop(heap: NDArray[np.int64], n: int, key: NDArray[np.float64]) -> int:
     return n
 
 
+@njit(cache=True, inline="always")
+def _before(k1: float, r1: int, k2: float, r2: int) -> bool:
+    return k1 < k2 or (k1 == k2 and r1 < r2)
+
+
+@njit(cache=True)
+def _np_pop(hk, hr, n):  # type: ignore[no-untyped-def]
+    """Remove the top of the ``(key, rank)`` heap of length ``n``; return the new length."""
+    n -= 1
+    if n > 0:
+        kk = hk[n]
+        rr = hr[n]
+        p = 0
+        while True:
+            c = 2 * p + 1
+            if c >= n:
+                break
+            if c + 1 < n and _before(hk[c + 1], hr[c + 1], hk[c], hr[c]):
+                c += 1
+            if _before(hk[c], hr[c], kk, rr):
+                hk[p] = hk[c]
+                hr[p] = hr[c]
+                p = c
+            else:
+                break
+        hk[p] = kk
+        hr[p] = rr
+    return n
+
+
+@njit(cache=True)
+def _np_queue(order, release, size, comp, hk, hr, gap_start, gap_end):  # type: ignore[no-untyped-def]
+    """Non-preemptive SJF on jobs ``order`` (by rank); the heap keeps ``(size, rank)`` of the waiting
+    jobs side by side in ``hk``/``hr`` (no indirection in the comparisons; sift by moving a hole)."""
+    m = order.shape[0]
+    ng = 0
+    t = 0.0
+    n = 0
+    for i in range(m):
+        f = order[i]
+        r = release[f]
+        while n > 0 and t < r:  # serve the waiting jobs that complete before this release
+            t = t + hk[0]
+            comp[order[hr[0]]] = t
+            n = _np_pop(hk, hr, n)
+        s = size[f]
+        if n == 0 and t <= r:  # idle (or freed exactly now): start at once
+            if t < r:
+                gap_start[ng] = t
+                gap_end[ng] = r
+                ng += 1
+            t = r + s
+            comp[f] = t
+        else:
+            p = n
+            n += 1
+            while p > 0:
+                q = (p - 1) >> 1
+                if _before(s, i, hk[q], hr[q]):
+                    hk[p] = hk[q]
+                    hr[p] = hr[q]
+                    p = q
+                else:
+                    break
+            hk[p] = s
+            hr[p] = i
+    while n > 0:
+        t = t + hk[0]
+        comp[order[hr[0]]] = t
+        n = _np_pop(hk, hr, n)
+    return gap_start[:ng], gap_end[:ng], t
+
+
 @njit(cache=True)
 def _queue(order, release, size, comp, code, key, heap):  # type: ignore[no-untyped-def]
     """Run one server on jobs ``order[0..m-1]`` (indices into ``release``/``size``/``comp``).
@@ -125,76 +198,54 @@ def _queue(order, release, size, comp, code, key, heap):  # type: ignore[no-unty
             t = t + size[f]
             comp[f] = t
         return gap_start[:ng], gap_end[:ng], t
+    if code == 1:  # non-preemptive sjf
+        return _np_queue(order, release, size, comp, key, heap, gap_start, gap_end)
+    # preemptive srpt
     n = 0
-    # key by rank: remaining work (srpt) or size (np); heap: ranks of the waiting jobs
+    # key by rank: remaining work; heap: ranks of the waiting jobs
     for i in range(m):
         key[i] = size[order[i]]
-    if code == 0:  # preemptive srpt
-        # ``cur`` is in service (least (remaining, rank) of all present jobs); the heap holds the
-        # waiting ones keyed by their remaining work, which does not change while they wait.
-        rem = key
-        cur = -1
-        for i in range(m):
-            r = release[order[i]]
-            while cur >= 0:
-                if t + rem[cur] <= r:
-                    t = t + rem[cur]
-                    comp[order[cur]] = t
-                    rem[cur] = 0.0
-                    if n > 0:
-                        cur = heap[0]
-                        n = _pop(heap, n, rem)
-                    else:
-                        cur = -1
-                else:
-                    rem[cur] -= r - t
-                    t = r
-                    break
-            if cur < 0:
-                if t < r:
-                    gap_start[ng] = t
-                    gap_end[ng] = r
-                    ng += 1
-                cur = i
-            elif _less(rem, i, cur):
-                n = _push(heap, n, rem, cur)
-                cur = i
-            else:
-                n = _push(heap, n, rem, i)
-            t = r
-        while cur >= 0:
-            t = t + rem[cur]
-            comp[order[cur]] = t
-            rem[cur] = 0.0
-            if n > 0:
-                cur = heap[0]
-                n = _pop(heap, n, rem)
-            else:
-                cur = -1
-        return gap_start[:ng], gap_end[:ng], t
-    # non-preemptive sjf
-    sz = key
+    # ``cur`` is in service (least (remaining, rank) of all present jobs); the heap holds the
+    # waiting ones keyed by their remaining work, which does not change while they wait.
+    rem = key
+    cur = -1
     for i in range(m):
         r = release[order[i]]
-        while n > 0 and t < r:
-            j = heap[0]
-            n = _pop(heap, n, sz)
-            t = t + sz[j]
-            comp[order[j]] = t
-        if n == 0 and t <= r:
+        while cur >= 0:
+            if t + rem[cur] <= r:
+                t = t + rem[cur]
+                comp[order[cur]] = t
+                rem[cur] = 0.0
+                if n > 0:
+                    cur = heap[0]
+                    n = _pop(heap, n, rem)
+                else:
+                    cur = -1
+            else:
+                rem[cur] -= r - t
+                t = r
+                break
+        if cur < 0:
             if t < r:
                 gap_start[ng] = t
                 gap_end[ng] = r
                 ng += 1
-            t = r + sz[i]
-            comp[order[i]] = t
+            cur = i
+        elif _less(rem, i, cur):
+            n = _push(heap, n, rem, cur)
+            cur = i
         else:
-            n = _push(heap, n, sz, i)
-    while n > 0:
-        j = heap[0]
-        n = _pop(heap, n, sz)
-        t = t + sz[j]
-        comp[order[j]] = t
+            n = _push(heap, n, rem, i)
+        t = r
+    while cur >= 0:
+        t = t + rem[cur]
+        comp[order[cur]] = t
+        rem[cur] = 0.0
+        if n > 0:
+            cur = heap[0]
+            n = _pop(heap, n, rem)
+        else:
+            cur = -1
     return gap_start[:ng], gap_end[:ng], t
 
 
