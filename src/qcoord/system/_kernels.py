@@ -105,7 +105,7 @@ def _before(k1: float, r1: int, k2: float, r2: int) -> bool:
     return k1 < k2 or (k1 == k2 and r1 < r2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _np_pop(hk, hr, n):  # type: ignore[no-untyped-def]
     """Remove the top of the ``(key, rank)`` heap of length ``n``; return the new length."""
     n -= 1
