@@ -174,16 +174,15 @@ def _np_queue(order, release, size, comp, hk, hr, gap_start, gap_end):  # type: 
 
 
 @njit(cache=True)
-def _queue(order, release, size, comp, code, key, heap):  # type: ignore[no-untyped-def]
+def _queue(order, release, size, comp, code, key, heap, gap_start, gap_end):  # type: ignore[no-untyped-def]
     """Run one server on jobs ``order[0..m-1]`` (indices into ``release``/``size``/``comp``).
 
     ``order`` lists the jobs by rank (sorted by release); completion times are written to
     ``comp[order[a]]``. ``key`` and ``heap`` are work buffers of length >= m (reused across calls;
-    not read before written). Returns the idle gaps and the final completion time.
+    not read before written); the idle gaps are written to ``gap_start``/``gap_end`` (length >= m)
+    and returned as views. Returns the idle gaps and the final completion time.
     """
     m = order.shape[0]
-    gap_start = np.empty(m, dtype=np.float64)
-    gap_end = np.empty(m, dtype=np.float64)
     ng = 0
     t = 0.0
     if code == 2:  # fcfs
@@ -253,7 +252,7 @@ def _queue(order, release, size, comp, code, key, heap):  # type: ignore[no-unty
 def _run_queue(release, size, code):  # type: ignore[no-untyped-def]
     m = release.shape[0]
     comp = np.empty(m, dtype=np.float64)
-    gs, ge, t = _queue(np.arange(m), release, size, comp, code, np.empty(m, dtype=np.float64), np.empty(m, dtype=np.int64))
+    gs, ge, t = _queue(np.arange(m), release, size, comp, code, np.empty(m, dtype=np.float64), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.float64), np.empty(m, dtype=np.float64))
     return comp, gs, ge, t
 
 
@@ -358,8 +357,9 @@ def _merge_streams(idx, a0, a1, b0, b1, release, order):  # type: ignore[no-unty
 
 
 @njit(cache=True)
-def _run_two_servers(dest, decision, release, size, code, idx, comp):  # type: ignore[no-untyped-def]
-    """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions.
+def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end):  # type: ignore[no-untyped-def]
+    """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions,
+    ``gap_start``/``gap_end`` (length ``2 n``) the idle gaps (server 0's first, then server 1's).
 
     Server ``k``'s job order is the merge of its KEEP and FORWARD streams (each in flat order, so
     ties in release go KEEP first, then by flat index); the order, key and heap buffers are shared by
@@ -378,7 +378,8 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp):  # type: i
     heap = np.empty(width if code != 2 else 0, dtype=np.int64)
     for server in range(2):
         o = _merge_streams(idx, off[2 * server], off[2 * server + 1], off[2 * server + 1], off[2 * server + 2], release, order)
-        gs, ge, last = _queue(o, release, size, comp, code, key, heap)
+        g0 = 0 if server == 0 else off[2]  # server k's gaps fit in its share of the buffers
+        gs, ge, last = _queue(o, release, size, comp, code, key, heap, gap_start[g0:], gap_end[g0:])
         if server == 0:
             gs0, ge0, last0 = gs, ge, last
         else:
@@ -408,7 +409,10 @@ def run_two_servers(
     m = dest.shape[0]
     comp = np.empty(m, dtype=np.float64)
     idx = np.empty(m, dtype=np.int32 if m < 2**31 else np.int64)
-    gs0, ge0, l0, gs1, ge1, l1, ok = _run_two_servers(dest, decision, release, size, code, idx, comp)
+    # large buffers come from NumPy (it asks the kernel for huge pages: cheaper first touch)
+    gap_start = np.empty(m, dtype=np.float64)
+    gap_end = np.empty(m, dtype=np.float64)
+    gs0, ge0, l0, gs1, ge1, l1, ok = _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end)
     if ok:
         return comp, (gs0, gs1), (ge0, ge1), (float(l0), float(l1))
     gs, ge, last = [], [], []
@@ -566,17 +570,18 @@ def run_queue_reference(
 
 
 @njit(cache=True)
-def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, last0, gs1, ge1, last1):  # type: ignore[no-untyped-def]
+def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, last0, gs1, ge1, last1, waiting):  # type: ignore[no-untyped-def]
     """One pass over the pairs ``n >= w0`` and the idle gaps of both servers (see ``simulate.measure``).
 
-    ``demand``, ``completion``, ``decision`` are flattened ``(n, 2)`` arrays. Returns
-    ``waiting`` (flat, pair-major: :math:`c - (a_n + s)` exactly as NumPy would compute it), the clipped idle runs (server 0's, then server 1's, each
-    in gap order, lengths > 0 only), the number of gaps ending in ``(t0, t1]``, and the numbers of
-    split pairs (equal decisions) and swapped pairs (both FORWARD).
+    ``demand``, ``completion``, ``decision`` are flattened ``(n, 2)`` arrays. Writes ``waiting``
+    (flat, pair-major: :math:`c - (a_n + s)` exactly as NumPy would compute it) and returns it, the
+    clipped idle runs (server 0's, then server 1's, each in gap order, lengths > 0 only), the number
+    of gaps ending in ``(t0, t1]``, and the numbers of split pairs (equal decisions) and swapped
+    pairs (both FORWARD).
     """
     n = arrival.shape[0]
-    m = 2 * (n - w0)
-    waiting = np.empty(m, dtype=np.float64)
+    # ``waiting`` has length 2 (n - w0); it may be ``completion[2 w0:]`` itself (each entry is read
+    # before it is overwritten)
     n_split = 0
     n_swap = 0
     for i in range(w0, n):
@@ -731,15 +736,14 @@ def _setup_output(t, c):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _route(arrival, decision, d, hold):  # type: ignore[no-untyped-def]
+def _route(arrival, decision, d, hold, dest, release):  # type: ignore[no-untyped-def]
     """``dest = j XOR decision`` and ``release = (arrival + d [FORWARD]) + hold`` for ``(n, 2)`` decisions.
 
     ``decision`` must hold only 0/1; ``hold`` is an ``(n, 2)`` array or ``(0, 2)`` for none. The
     additions are done in the same order as NumPy's ``arrival[:, None] + where(dec == 1, d, 0) + hold``.
+    Writes ``dest`` (int8) and ``release`` (float64), both ``(n, 2)``.
     """
     n = arrival.shape[0]
-    dest = np.empty((n, 2), dtype=np.int8)
-    release = np.empty((n, 2), dtype=np.float64)
     has_hold = hold.shape[0] > 0
     for i in range(n):
         a = arrival[i]

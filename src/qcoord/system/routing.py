@@ -72,9 +72,9 @@ def routing_with_holds(
         if not (np.all(np.isfinite(h)) and np.all(h >= 0)):
             raise RoutingError("hold: every hold must be finite and >= 0")
     # one compiled pass: dest = j XOR dec, release = arrival + d [FORWARD] + hold
-    dest, release = _route(
-        np.ascontiguousarray(inputs.arrival, dtype=np.float64), dec, float(scenario.handoff_delay), h
-    )
+    dest = np.empty((n, 2), dtype=np.int8)
+    release = np.empty((n, 2), dtype=np.float64)
+    _route(np.ascontiguousarray(inputs.arrival, dtype=np.float64), dec, float(scenario.handoff_delay), h, dest, release)
     return Routing(dest=dest, release=release, decision=dec)
 
 

@@ -157,6 +157,8 @@ def measure(
     run: ServerRun,
     scenario: Scenario,
     baselines: Mapping[str, Baseline],
+    *,
+    consume: bool = False,
 ) -> tuple[dict[str, float], NDArray[np.float64]]:
     """Metrics of one policy in one replication (see the module notes) and its clipped idle runs.
 
@@ -164,14 +166,22 @@ def measure(
     interruptions and the decision counts; means and sums use NumPy's reductions on those arrays and
     the percentiles :func:`_percentiles`, so every value equals the straightforward NumPy evaluation
     (``np.mean``, ``np.percentile``, ``np.sum``) bit for bit.
+
+    ``consume=True`` (used by :func:`simulate`, which drops ``run`` afterwards) writes the waitings
+    over ``run.completion`` instead of a new array.
     """
     w0 = scenario.warmup
     t0, t1 = _window(inputs, w0)
     span = t1 - t0
-    waiting, runs, interrupted, n_split, n_swap = _measure_pass(
+    completion = np.ascontiguousarray(run.completion, dtype=np.float64).ravel()
+    if consume and np.shares_memory(completion, run.completion):
+        waiting = completion[2 * w0 :]
+    else:
+        waiting = np.empty(2 * (inputs.n - w0), dtype=np.float64)
+    _, runs, interrupted, n_split, n_swap = _measure_pass(
         inputs.arrival,
         np.ascontiguousarray(inputs.demand, dtype=np.float64).ravel(),
-        np.ascontiguousarray(run.completion, dtype=np.float64).ravel(),
+        completion,
         np.ascontiguousarray(routing.decision).ravel(),
         w0,
         t0,
@@ -182,6 +192,7 @@ def measure(
         run.gap_start[1],
         run.gap_end[1],
         float(run.last_completion[1]),
+        waiting,
     )
     mean_waiting = float(np.mean(waiting))
     p50, p95, p99 = _percentiles(waiting)
@@ -303,7 +314,7 @@ def simulate(
                 raise RoutingError(f"routing: policy {pol.name!r} returned {type(routing).__name__}, not a Routing")
             check_routing(routing, inputs)
             run = run_servers(inputs, routing, scenario.discipline)
-            metrics, runs = measure(inputs, routing, run, scenario, extra)
+            metrics, runs = measure(inputs, routing, run, scenario, extra, consume=True)
             for m in metric_names:
                 values[m][p, r] = metrics[m]
             if keep_idle_runs:
