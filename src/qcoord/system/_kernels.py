@@ -357,6 +357,32 @@ def _merge_streams(idx, a0, a1, b0, b1, release, order):  # type: ignore[no-unty
 
 
 @njit(cache=True)
+def _fcfs_streams(idx, a0, a1, b0, b1, release, size, comp, gap_start, gap_end):  # type: ignore[no-untyped-def]
+    """FCFS on the merge of streams ``idx[a0:a1]`` (KEEP) and ``idx[b0:b1]`` (FORWARD), merged on the
+    fly (release, KEEP first on ties): :math:`c = \\max(c_{prev}, r) + s`."""
+    i = a0
+    j = b0
+    ng = 0
+    t = 0.0
+    while i < a1 or j < b1:
+        if j >= b1 or (i < a1 and release[idx[i]] <= release[idx[j]]):
+            f = idx[i]
+            i += 1
+        else:
+            f = idx[j]
+            j += 1
+        r = release[f]
+        if t < r:
+            gap_start[ng] = t
+            gap_end[ng] = r
+            ng += 1
+            t = r
+        t = t + size[f]
+        comp[f] = t
+    return gap_start[:ng], gap_end[:ng], t
+
+
+@njit(cache=True)
 def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end):  # type: ignore[no-untyped-def]
     """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions,
     ``gap_start``/``gap_end`` (length ``2 n``) the idle gaps (server 0's first, then server 1's).
@@ -373,13 +399,19 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, 
     if not ok:
         return gs0, ge0, last0, gs1, ge1, last1, False
     width = max(off[2] - off[0], off[4] - off[2])
-    order = np.empty(width, dtype=idx.dtype)
+    order = np.empty(width if code != 2 else 0, dtype=idx.dtype)
     key = np.empty(width if code != 2 else 0, dtype=np.float64)
     heap = np.empty(width if code != 2 else 0, dtype=np.int64)
     for server in range(2):
-        o = _merge_streams(idx, off[2 * server], off[2 * server + 1], off[2 * server + 1], off[2 * server + 2], release, order)
+        a0 = off[2 * server]
+        a1 = off[2 * server + 1]
+        b1 = off[2 * server + 2]
         g0 = 0 if server == 0 else off[2]  # server k's gaps fit in its share of the buffers
-        gs, ge, last = _queue(o, release, size, comp, code, key, heap, gap_start[g0:], gap_end[g0:])
+        if code == 2:
+            gs, ge, last = _fcfs_streams(idx, a0, a1, a1, b1, release, size, comp, gap_start[g0:], gap_end[g0:])
+        else:
+            o = _merge_streams(idx, a0, a1, a1, b1, release, order)
+            gs, ge, last = _queue(o, release, size, comp, code, key, heap, gap_start[g0:], gap_end[g0:])
         if server == 0:
             gs0, ge0, last0 = gs, ge, last
         else:
