@@ -147,3 +147,46 @@ def test_setup_total_equals_generic_output():
         assert b.total(runs) == float(np.sum(b.output(runs)))
     with pytest.raises(ValueError, match="not finite"):
         setup(1.0).total(np.array([1.0, np.inf]))
+
+
+@pytest.mark.parametrize("discipline", ["srpt", "np", "fcfs"])
+def test_kernel_checked_routing_raises_like_check_routing(discipline):
+    """simulate checks int8 routings inside the kernel's first pass: same first error as check_routing."""
+    from qcoord.system import Routing, RoutingError, check_routing, routing_from_decisions, simulate
+
+    sc = Scenario(n_pairs=400, warmup=20, arrival_rate=0.4, demand=Exponential(), discipline=discipline,
+                  handoff_delay=0.1, replications=1, seed=3)
+    inputs = sc.draw_inputs(0)
+    good = routing_from_decisions(inputs, sc, (inputs.uniforms[:, :2] < 0.5).astype(np.int8))
+
+    def broken(i, j, field, value):  # type: ignore[no-untyped-def]
+        arrays = {k: np.array(getattr(good, k)) for k in ("dest", "release", "decision")}
+        arrays[field][i, j] = value
+        return Routing(**arrays)
+
+    cases = [
+        broken(7, 1, "dest", 2),  # rule 1
+        broken(7, 0, "decision", 3),  # rule 2
+        broken(7, 0, "dest", 1 - good.dest[7, 0]),  # rule 3
+        broken(7, 1, "release", np.nan),  # rule 4
+        broken(7, 1, "release", inputs.arrival[7] - 1.0),  # rule 5
+    ]
+    # two violations: the first in pair order is reported
+    first = broken(9, 1, "release", np.inf)
+    first.dest[5, 0] = 7
+    cases.append(first)
+    for routing in cases:
+        with pytest.raises(RoutingError) as want:
+            check_routing(routing, inputs)
+
+        class Fixed:
+            name = "fixed"
+
+            def route(self, inputs, scenario, routing=routing):  # type: ignore[no-untyped-def]
+                return routing
+
+        with pytest.raises(RoutingError) as got:
+            simulate(sc, Fixed())
+        assert str(got.value) == str(want.value)
+    with pytest.raises(RoutingError, match="servers must be 0 or 1"):
+        run_servers(inputs, cases[0], discipline)  # out-of-range values are refused even unchecked

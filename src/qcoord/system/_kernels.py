@@ -299,34 +299,51 @@ def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyp
 
 
 @njit(cache=True)
-def _stream_index(dest, decision, release, idx):  # type: ignore[no-untyped-def]
+def _stream_index(dest, decision, release, idx, arrival):  # type: ignore[no-untyped-def]
     """Counting sort of the flat customers into four streams ``s = 2 dest + [FORWARD]``.
 
-    ``idx`` (length ``2 n``) receives the flat indices stream by stream, each in flat order;
-    returns the stream offsets ``off`` (length 5) and whether every stream is sorted by release
-    (false e.g. with holds).
+    ``idx`` (length ``2 n``) receives the flat indices stream by stream, each in flat order.
+    Returns the stream offsets ``off`` (length 5), whether every stream is sorted by release (false
+    e.g. with holds), and the first violated routing rule in pair order (the codes of
+    :func:`routing_violation`; 0 = none, nothing else computed otherwise). Codes 1 and 2 (values
+    outside {0, 1}) are always checked; 3 to 5 only when ``arrival`` (length ``n``) is given
+    (length 0 = skip).
     """
     m = dest.shape[0]
+    check = arrival.shape[0] > 0
     cnt = np.zeros(4, dtype=np.int64)
     last = np.full(4, -np.inf)
+    off = np.zeros(5, dtype=np.int64)
     ok = True
     for f in range(m):
-        s = 2 * dest[f] + (decision[f] != 0)
-        cnt[s] += 1
+        k = dest[f]
+        dc = decision[f]
         r = release[f]
+        if k != 0 and k != 1:
+            return off, False, 1
+        if dc != 0 and dc != 1:
+            return off, False, 2
+        if check:
+            if (k != (f & 1)) != (dc == 1):
+                return off, False, 3
+            if not np.isfinite(r):
+                return off, False, 4
+            if r < arrival[f >> 1]:
+                return off, False, 5
+        s = 2 * k + dc
+        cnt[s] += 1
         ok &= r >= last[s]
         last[s] = r
-    off = np.zeros(5, dtype=np.int64)
     for s in range(4):
         off[s + 1] = off[s] + cnt[s]
     if not ok:
-        return off, False
+        return off, False, 0
     pos = off[:4].copy()
     for f in range(m):
-        s = 2 * dest[f] + (decision[f] != 0)
+        s = 2 * dest[f] + decision[f]
         idx[pos[s]] = f
         pos[s] += 1
-    return off, True
+    return off, True, 0
 
 
 @njit(cache=True)
@@ -383,21 +400,23 @@ def _fcfs_streams(idx, a0, a1, b0, b1, release, size, comp, gap_start, gap_end):
 
 
 @njit(cache=True)
-def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end):  # type: ignore[no-untyped-def]
+def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end, arrival):  # type: ignore[no-untyped-def]
     """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions,
     ``gap_start``/``gap_end`` (length ``2 n``) the idle gaps (server 0's first, then server 1's).
 
     Server ``k``'s job order is the merge of its KEEP and FORWARD streams (each in flat order, so
     ties in release go KEEP first, then by flat index); the order, key and heap buffers are shared by
-    the two servers. ``ok`` is False (nothing computed) when a stream is not sorted by release.
+    the two servers. ``ok`` is False (nothing computed) when a stream is not sorted by release;
+    ``bad`` is the first violated routing rule (see :func:`_stream_index`; ``arrival`` of length 0
+    skips the rules that need it).
     """
     empty = np.empty(0, dtype=np.float64)
     gs0, ge0, gs1, ge1 = empty, empty, empty, empty
     last0 = 0.0
     last1 = 0.0
-    off, ok = _stream_index(dest, decision, release, idx)
+    off, ok, bad = _stream_index(dest, decision, release, idx, arrival)
     if not ok:
-        return gs0, ge0, last0, gs1, ge1, last1, False
+        return gs0, ge0, last0, gs1, ge1, last1, False, bad
     width = max(off[2] - off[0], off[4] - off[2])
     order = np.empty(width if code != 2 else 0, dtype=idx.dtype)
     key = np.empty(width if code != 2 else 0, dtype=np.float64)
@@ -416,7 +435,15 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, 
             gs0, ge0, last0 = gs, ge, last
         else:
             gs1, ge1, last1 = gs, ge, last
-    return gs0, ge0, last0, gs1, ge1, last1, True
+    return gs0, ge0, last0, gs1, ge1, last1, True, 0
+
+
+class RoutingViolation(ValueError):
+    """A routing breaks rule ``code`` of :func:`routing_violation` (found by :func:`run_two_servers`)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"routing: violates rule {code} (see routing_violation)")
+        self.code = code
 
 
 def run_two_servers(
@@ -425,10 +452,18 @@ def run_two_servers(
     release: NDArray[np.float64],
     size: NDArray[np.float64],
     discipline: str,
+    arrival: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], tuple[NDArray[np.float64], ...], tuple[NDArray[np.float64], ...], tuple[float, float]]:
     """Both servers at once from flattened ``(n, 2)`` routing arrays (fused numba path).
 
-    Equivalent to :func:`server_job_order` followed by :func:`run_queue` for each server.
+    Equivalent to :func:`server_job_order` followed by :func:`run_queue` for each server. With the
+    pairs' ``arrival`` times given, the first pass also checks every rule of
+    :func:`routing_violation` (without them only ``dest``/``decision`` values outside {0, 1}).
+
+    Raises
+    ------
+    RoutingViolation
+        With the code of the first violated rule, in pair order.
 
     Returns
     -------
@@ -444,7 +479,12 @@ def run_two_servers(
     # large buffers come from NumPy (it asks the kernel for huge pages: cheaper first touch)
     gap_start = np.empty(m, dtype=np.float64)
     gap_end = np.empty(m, dtype=np.float64)
-    gs0, ge0, l0, gs1, ge1, l1, ok = _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end)
+    arr = np.empty(0, dtype=np.float64) if arrival is None else np.ascontiguousarray(arrival, dtype=np.float64)
+    gs0, ge0, l0, gs1, ge1, l1, ok, bad = _run_two_servers(
+        dest, decision, release, size, code, idx, comp, gap_start, gap_end, arr
+    )
+    if bad:
+        raise RoutingViolation(int(bad))
     if ok:
         return comp, (gs0, gs1), (ge0, ge1), (float(l0), float(l1))
     gs, ge, last = [], [], []

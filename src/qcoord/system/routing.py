@@ -117,6 +117,19 @@ def check_routing(routing: Routing, inputs: PairInputs) -> None:
     RoutingError
         Naming the offending field (``routing.dest``, ``routing.release``, ``routing.decision``).
     """
+    dest, dec, rel = _checked_arrays(routing, inputs)
+    code = routing_violation(
+        dest.astype(np.int8) if dest.dtype.kind == "b" else dest,
+        dec.astype(np.int8) if dec.dtype.kind == "b" else dec,
+        rel.astype(np.float64, copy=False),
+        np.asarray(inputs.arrival, dtype=np.float64),
+    )
+    if code:
+        raise violation_error(code)
+
+
+def _checked_arrays(routing: Routing, inputs: PairInputs) -> tuple[NDArray, NDArray, NDArray]:
+    """Shape and dtype checks of :func:`check_routing`; returns ``dest``, ``decision``, ``release``."""
     n = inputs.n
     for name in ("dest", "release", "decision"):
         arr = getattr(routing, name)
@@ -130,14 +143,12 @@ def check_routing(routing: Routing, inputs: PairInputs) -> None:
             raise RoutingError(f"routing.{name}: must be an integer array, got dtype {arr.dtype}")
     if rel.dtype.kind not in "iuf":
         raise RoutingError(f"routing.release: must be a real array, got dtype {rel.dtype}")
-    code = routing_violation(
-        dest.astype(np.int8) if dest.dtype.kind == "b" else dest,
-        dec.astype(np.int8) if dec.dtype.kind == "b" else dec,
-        rel.astype(np.float64, copy=False),
-        np.asarray(inputs.arrival, dtype=np.float64),
-    )
-    if code:
-        raise RoutingError(_VIOLATIONS[code])
+    return dest, dec, rel
+
+
+def violation_error(code: int) -> RoutingError:
+    """The :class:`RoutingError` for rule ``code`` of :func:`_kernels.routing_violation`."""
+    return RoutingError(_VIOLATIONS[code])
 
 
 _VIOLATIONS = {

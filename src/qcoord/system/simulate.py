@@ -34,11 +34,11 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import _measure_pass, order_statistics, run_two_servers
+from ._kernels import RoutingViolation, _measure_pass, order_statistics, run_two_servers
 from .baseline import Baseline, baseline_from_spec
 from .interface import FORWARD, PairInputs, Policy, Routing, RoutingError, ScenarioError
 from .result import METRICS, SimulationResult
-from .routing import check_routing
+from .routing import _checked_arrays, check_routing, violation_error
 from .scenario import Scenario
 
 __all__ = ["simulate", "run_servers", "ServerRun", "measure"]
@@ -84,7 +84,7 @@ class ServerRun:
         return out[0], out[1]
 
 
-def run_servers(inputs: PairInputs, routing: Routing, discipline: str) -> ServerRun:
+def run_servers(inputs: PairInputs, routing: Routing, discipline: str, *, check: bool = False) -> ServerRun:
     """Run both servers' queues exactly for one routing (see the module notes for the job order).
 
     Each server ``k`` serves the customers with ``dest == k`` from their release times, in the order
@@ -97,17 +97,31 @@ def run_servers(inputs: PairInputs, routing: Routing, discipline: str) -> Server
     routing : Routing
         Destinations, release times and decisions, each shape ``(n, 2)``.
     discipline : {"srpt", "np", "fcfs"}
+    check : bool
+        Also check the routing rules of :func:`check_routing` that need the values (in the kernel's
+        first pass instead of a separate one); ``dest``/``decision`` values outside {0, 1} are
+        refused either way.
 
     Returns
     -------
     ServerRun
         Completion times ``(n, 2)``, each server's idle gaps and final completion time.
+
+    Raises
+    ------
+    RoutingError
+        A rule is violated (see :func:`check_routing`).
     """
     dest = np.ascontiguousarray(routing.dest, dtype=np.int8).ravel()
     release = np.ascontiguousarray(routing.release, dtype=np.float64).ravel()
     dec = np.ascontiguousarray(routing.decision, dtype=np.int8).ravel()
     size = np.ascontiguousarray(inputs.demand, dtype=np.float64).ravel()
-    completion, gs, ge, last = run_two_servers(dest, dec, release, size, discipline)
+    try:
+        completion, gs, ge, last = run_two_servers(
+            dest, dec, release, size, discipline, inputs.arrival if check else None
+        )
+    except RoutingViolation as exc:
+        raise violation_error(exc.code) from None
     return ServerRun(completion.reshape(-1, 2), (gs[0], gs[1]), (ge[0], ge[1]), (last[0], last[1]))
 
 
@@ -312,8 +326,12 @@ def simulate(
             routing = pol.route(inputs, scenario)
             if not isinstance(routing, Routing):
                 raise RoutingError(f"routing: policy {pol.name!r} returned {type(routing).__name__}, not a Routing")
-            check_routing(routing, inputs)
-            run = run_servers(inputs, routing, scenario.discipline)
+            dest, dec, rel = _checked_arrays(routing, inputs)
+            if dest.dtype == np.int8 and dec.dtype == np.int8 and rel.dtype == np.float64:
+                run = run_servers(inputs, routing, scenario.discipline, check=True)  # rules checked in the kernel
+            else:  # other dtypes: check the values before any cast to int8
+                check_routing(routing, inputs)
+                run = run_servers(inputs, routing, scenario.discipline)
             metrics, runs = measure(inputs, routing, run, scenario, extra, consume=True)
             for m in metric_names:
                 values[m][p, r] = metrics[m]
