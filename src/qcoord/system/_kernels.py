@@ -399,6 +399,87 @@ def _fcfs_streams(idx, a0, a1, b0, b1, release, size, comp, gap_start, gap_end):
     return gap_start[:ng], gap_end[:ng], t
 
 
+@njit(cache=True, inline="always")
+def _np_pop3(hk, hr, hf, n):  # type: ignore[no-untyped-def]
+    """Remove the top of the ``(key, rank, flat index)`` heap of length ``n``; return the new length."""
+    n -= 1
+    if n > 0:
+        kk = hk[n]
+        rr = hr[n]
+        ff = hf[n]
+        p = 0
+        while True:
+            c = 2 * p + 1
+            if c >= n:
+                break
+            if c + 1 < n and _before(hk[c + 1], hr[c + 1], hk[c], hr[c]):
+                c += 1
+            if _before(hk[c], hr[c], kk, rr):
+                hk[p] = hk[c]
+                hr[p] = hr[c]
+                hf[p] = hf[c]
+                p = c
+            else:
+                break
+        hk[p] = kk
+        hr[p] = rr
+        hf[p] = ff
+    return n
+
+
+@njit(cache=True)
+def _np_streams(idx, a0, a1, b0, b1, release, size, comp, hk, hr, hf, gap_start, gap_end):  # type: ignore[no-untyped-def]
+    """Non-preemptive SJF (as :func:`_np_queue`) on the merge of streams ``idx[a0:a1]`` (KEEP) and
+    ``idx[b0:b1]`` (FORWARD), merged on the fly; the heap holds ``(size, rank, flat index)``."""
+    ng = 0
+    t = 0.0
+    n = 0
+    i = a0
+    j = b0
+    rank = 0
+    while i < a1 or j < b1:
+        if j >= b1 or (i < a1 and release[idx[i]] <= release[idx[j]]):
+            f = idx[i]
+            i += 1
+        else:
+            f = idx[j]
+            j += 1
+        r = release[f]
+        while n > 0 and t < r:  # serve the waiting jobs that complete before this release
+            t = t + hk[0]
+            comp[hf[0]] = t
+            n = _np_pop3(hk, hr, hf, n)
+        s = size[f]
+        if n == 0 and t <= r:  # idle (or freed exactly now): start at once
+            if t < r:
+                gap_start[ng] = t
+                gap_end[ng] = r
+                ng += 1
+            t = r + s
+            comp[f] = t
+        else:
+            p = n
+            n += 1
+            while p > 0:
+                q = (p - 1) >> 1
+                if _before(s, rank, hk[q], hr[q]):
+                    hk[p] = hk[q]
+                    hr[p] = hr[q]
+                    hf[p] = hf[q]
+                    p = q
+                else:
+                    break
+            hk[p] = s
+            hr[p] = rank
+            hf[p] = f
+        rank += 1
+    while n > 0:
+        t = t + hk[0]
+        comp[hf[0]] = t
+        n = _np_pop3(hk, hr, hf, n)
+    return gap_start[:ng], gap_end[:ng], t
+
+
 @njit(cache=True)
 def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end, arrival):  # type: ignore[no-untyped-def]
     """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions,
@@ -418,7 +499,8 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, 
     if not ok:
         return gs0, ge0, last0, gs1, ge1, last1, False, bad
     width = max(off[2] - off[0], off[4] - off[2])
-    order = np.empty(width if code != 2 else 0, dtype=idx.dtype)
+    order = np.empty(width if code == 0 else 0, dtype=idx.dtype)  # np and fcfs merge on the fly
+    hf = np.empty(width if code == 1 else 0, dtype=np.int64)
     key = np.empty(width if code != 2 else 0, dtype=np.float64)
     heap = np.empty(width if code != 2 else 0, dtype=np.int64)
     for server in range(2):
@@ -428,6 +510,8 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, 
         g0 = 0 if server == 0 else off[2]  # server k's gaps fit in its share of the buffers
         if code == 2:
             gs, ge, last = _fcfs_streams(idx, a0, a1, a1, b1, release, size, comp, gap_start[g0:], gap_end[g0:])
+        elif code == 1:
+            gs, ge, last = _np_streams(idx, a0, a1, a1, b1, release, size, comp, key, heap, hf, gap_start[g0:], gap_end[g0:])
         else:
             o = _merge_streams(idx, a0, a1, a1, b1, release, order)
             gs, ge, last = _queue(o, release, size, comp, code, key, heap, gap_start[g0:], gap_end[g0:])
