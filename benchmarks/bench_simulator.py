@@ -1,7 +1,7 @@
 """Benchmark: pairs simulated per second, qcoord's simulator vs the independent SimPy model.
 
-Both simulate the same scenario: Poisson pairs at utilisation 0.5, two-point demand, preemptive SRPT,
-hand-off delay 0.1, a local threshold rule (server 0 keeps; server 1 forwards a short customer) and
+Both simulate the same scenario: Poisson pairs at utilisation 0.5, two-point demand, the chosen
+discipline (``srpt`` preemptive, ``np`` non-preemptive SJF, ``fcfs``; ``all`` runs the three), hand-off delay 0.1, a local threshold rule (server 0 keeps; server 1 forwards a short customer) and
 baseline setup(1), reporting mean waiting and throughput. SimPy is the process-based model of
 ``tests/system/simpy_model.py``; qcoord runs ``simulate`` (input drawing, routing, both event-driven
 queue kernels and all metrics included; numba compilation excluded by a warm-up run). The waiting
@@ -10,7 +10,7 @@ One core: run with NUMBA_NUM_THREADS=1.
 
 Usage::
 
-    python benchmarks/bench_simulator.py [--pairs 1000000] [--simpy-pairs 20000] [--discipline srpt]
+    python benchmarks/bench_simulator.py [--pairs 1000000] [--simpy-pairs 20000] [--discipline srpt|np|fcfs|all]
 """
 
 from __future__ import annotations
@@ -45,9 +45,16 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1_000_000)
     ap.add_argument("--simpy-pairs", type=int, default=20_000)
     ap.add_argument("--rate", type=float, default=0.5)
-    ap.add_argument("--discipline", default="srpt", choices=["srpt", "np", "fcfs"])
+    ap.add_argument("--discipline", default="srpt", choices=["srpt", "np", "fcfs", "all"])
     ap.add_argument("--repeat", type=int, default=3, help="qcoord timing: best of this many runs")
     args = ap.parse_args()
+    for discipline in ("srpt", "np", "fcfs") if args.discipline == "all" else (args.discipline,):
+        args.discipline = discipline
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """One discipline: time qcoord (best of ``--repeat``) and SimPy on the same scenario, print both."""
 
     base = dict(arrival_rate=args.rate, demand=TwoPoint(), discipline=args.discipline, role_coin=False,
                 baseline=setup(1.0), handoff_delay=0.1, replications=1, seed=1)
