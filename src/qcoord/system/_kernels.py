@@ -726,7 +726,7 @@ def run_queue_reference(
 
 
 @njit(cache=True)
-def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, last0, gs1, ge1, last1, waiting):  # type: ignore[no-untyped-def]
+def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, last0, gs1, ge1, last1, waiting, runs):  # type: ignore[no-untyped-def]
     """One pass over the pairs ``n >= w0`` and the idle gaps of both servers (see ``simulate.measure``).
 
     ``demand``, ``completion``, ``decision`` are flattened ``(n, 2)`` arrays. Writes ``waiting``
@@ -750,7 +750,7 @@ def _measure_pass(arrival, demand, completion, decision, w0, t0, t1, gs0, ge0, l
         same = decision[f] == decision[f + 1]
         n_split += same
         n_swap += same and decision[f] != 0
-    runs = np.empty(gs0.shape[0] + gs1.shape[0] + 2, dtype=np.float64)
+    # ``runs`` has room for every gap and both final runs: gs0.size + gs1.size + 2
     nr = 0
     interrupted = 0
     for k in range(2):
@@ -877,9 +877,9 @@ def _order_statistics(x: NDArray[np.float64], ranks: NDArray[np.int64]) -> tuple
 
 
 @njit(cache=True)
-def _setup_output(t, c):  # type: ignore[no-untyped-def]
-    """:math:`\\max(t - c, 0)` elementwise (same floating-point operations as NumPy's) and whether all are finite."""
-    out = np.empty_like(t)
+def _setup_output(t, c, out):  # type: ignore[no-untyped-def]
+    """:math:`\\max(t - c, 0)` elementwise into ``out`` (same floating-point operations as NumPy's) and
+    whether all are finite."""
     finite = True
     for i in range(t.shape[0]):
         v = t[i] - c

@@ -103,7 +103,7 @@ class Baseline:
         (the same values as ``fn``); the sum is NumPy's either way.
         """
         if self.params.get("kind") == "setup" and isinstance(runs, np.ndarray) and runs.dtype == np.float64 and runs.ndim == 1:
-            out, finite = _setup_output(runs, float(self.params["c"]))
+            out, finite = _setup_output(runs, float(self.params["c"]), np.empty_like(runs))
             if not finite:
                 raise BaselineError(f"baseline {self.name}: T(t) is not finite for some run lengths")
             return float(np.sum(out))

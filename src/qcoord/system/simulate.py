@@ -207,6 +207,7 @@ def measure(
         run.gap_end[1],
         float(run.last_completion[1]),
         waiting,
+        np.empty(run.gap_start[0].size + run.gap_start[1].size + 2, dtype=np.float64),
     )
     mean_waiting = float(np.mean(waiting))
     p50, p95, p99 = _percentiles(waiting)
