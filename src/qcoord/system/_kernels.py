@@ -21,6 +21,18 @@ Outputs: completion time per job, the idle gaps ``[gap_start[k], gap_end[k])`` t
 arrival (including the initial gap from time 0 to the first release when it is positive), and the
 final completion time (after which the server idles for ever). Gaps of zero length are not
 recorded.
+
+Both servers at once (:func:`run_two_servers`, the simulator's path): one counting-sort pass puts
+the flat customers into four streams (server x KEEP/FORWARD, each in flat order, hence sorted by
+release when there are no holds) and checks the routing rules; each server's job order is the merge
+of its two streams (release, KEEP first on ties). ``fcfs`` and ``np`` consume the merge on the fly
+(``np``'s heap keeps ``(size, rank, flat index)`` side by side); ``srpt`` materialises the order.
+Streams not sorted by release (holds) fall back to :func:`server_job_order` + :func:`run_queue`.
+Large buffers are allocated by NumPy and passed in (NumPy asks for huge pages: cheaper first touch).
+
+Measurement kernels: :func:`_measure_pass` (waitings, clipped idle runs, interruptions, decision
+counts in one pass), :func:`order_statistics` (exact selected order statistics by a sampled
+bracket: the percentiles), :func:`_setup_output` (the ``setup(c)`` baseline).
 """
 
 from __future__ import annotations
