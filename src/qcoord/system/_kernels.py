@@ -311,12 +311,13 @@ def _server_job_order(dest, decision, release, server):  # type: ignore[no-untyp
 
 
 @njit(cache=True)
-def _stream_index(dest, decision, release, idx, arrival):  # type: ignore[no-untyped-def]
-    """Counting sort of the flat customers into four streams ``s = 2 dest + [FORWARD]``.
+def _stream_index(dest, decision, release, idx0, idx1, arrival):  # type: ignore[no-untyped-def]
+    """One pass sorting the flat customers into four streams ``s = 2 dest + [FORWARD]``.
 
-    ``idx`` (length ``2 n``) receives the flat indices stream by stream, each in flat order.
-    Returns the stream offsets ``off`` (length 5), whether every stream is sorted by release (false
-    e.g. with holds), and the first violated routing rule in pair order (the codes of
+    Server ``k``'s streams go to ``idx_k`` (length ``2 n``): KEEP from the front, FORWARD from the
+    back (reversed afterwards, so each stream is in flat order). Returns the stream sizes ``cnt``
+    (KEEP 0, FORWARD 0, KEEP 1, FORWARD 1), whether every stream is sorted by release (false e.g.
+    with holds), and the first violated routing rule in pair order (the codes of
     :func:`routing_violation`; 0 = none, nothing else computed otherwise). Codes 1 and 2 (values
     outside {0, 1}) are always checked; 3 to 5 only when ``arrival`` (length ``n``) is given
     (length 0 = skip).
@@ -325,37 +326,33 @@ def _stream_index(dest, decision, release, idx, arrival):  # type: ignore[no-unt
     check = arrival.shape[0] > 0
     cnt = np.zeros(4, dtype=np.int64)
     last = np.full(4, -np.inf)
-    off = np.zeros(5, dtype=np.int64)
     ok = True
     for f in range(m):
         k = dest[f]
         dc = decision[f]
         r = release[f]
         if k != 0 and k != 1:
-            return off, False, 1
+            return cnt, False, 1
         if dc != 0 and dc != 1:
-            return off, False, 2
+            return cnt, False, 2
         if check:
             if (k != (f & 1)) != (dc == 1):
-                return off, False, 3
+                return cnt, False, 3
             if not np.isfinite(r):
-                return off, False, 4
+                return cnt, False, 4
             if r < arrival[f >> 1]:
-                return off, False, 5
+                return cnt, False, 5
         s = 2 * k + dc
-        cnt[s] += 1
+        c = cnt[s]
+        buf = idx0 if k == 0 else idx1
+        buf[m - 1 - c if dc else c] = f
+        cnt[s] = c + 1
         ok &= r >= last[s]
         last[s] = r
-    for s in range(4):
-        off[s + 1] = off[s] + cnt[s]
-    if not ok:
-        return off, False, 0
-    pos = off[:4].copy()
-    for f in range(m):
-        s = 2 * dest[f] + decision[f]
-        idx[pos[s]] = f
-        pos[s] += 1
-    return off, True, 0
+    if ok:
+        idx0[m - cnt[1] :] = idx0[m - cnt[1] :][::-1].copy()
+        idx1[m - cnt[3] :] = idx1[m - cnt[3] :][::-1].copy()
+    return cnt, ok, 0
 
 
 @njit(cache=True)
@@ -493,8 +490,8 @@ def _np_streams(idx, a0, a1, b0, b1, release, size, comp, hk, hr, hf, gap_start,
 
 
 @njit(cache=True)
-def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, gap_end, arrival):  # type: ignore[no-untyped-def]
-    """Both servers' queues; ``idx`` (length ``2 n``) is a work buffer, ``comp`` receives completions,
+def _run_two_servers(dest, decision, release, size, code, idx0, idx1, comp, gap_start, gap_end, arrival):  # type: ignore[no-untyped-def]
+    """Both servers' queues; ``idx0``, ``idx1`` (length ``2 n``) are work buffers, ``comp`` receives completions,
     ``gap_start``/``gap_end`` (length ``2 n``) the idle gaps (server 0's first, then server 1's).
 
     Server ``k``'s job order is the merge of its KEEP and FORWARD streams (each in flat order, so
@@ -507,25 +504,26 @@ def _run_two_servers(dest, decision, release, size, code, idx, comp, gap_start, 
     gs0, ge0, gs1, ge1 = empty, empty, empty, empty
     last0 = 0.0
     last1 = 0.0
-    off, ok, bad = _stream_index(dest, decision, release, idx, arrival)
+    cnt, ok, bad = _stream_index(dest, decision, release, idx0, idx1, arrival)
     if not ok:
         return gs0, ge0, last0, gs1, ge1, last1, False, bad
-    width = max(off[2] - off[0], off[4] - off[2])
-    order = np.empty(width if code == 0 else 0, dtype=idx.dtype)  # np and fcfs merge on the fly
+    m = dest.shape[0]
+    width = max(cnt[0] + cnt[1], cnt[2] + cnt[3])
+    order = np.empty(width if code == 0 else 0, dtype=idx0.dtype)  # np and fcfs merge on the fly
     hf = np.empty(width if code == 1 else 0, dtype=np.int64)
     key = np.empty(width if code != 2 else 0, dtype=np.float64)
     heap = np.empty(width if code != 2 else 0, dtype=np.int64)
     for server in range(2):
-        a0 = off[2 * server]
-        a1 = off[2 * server + 1]
-        b1 = off[2 * server + 2]
-        g0 = 0 if server == 0 else off[2]  # server k's gaps fit in its share of the buffers
+        idx = idx0 if server == 0 else idx1
+        a1 = cnt[2 * server]  # KEEP stream idx[0:a1], FORWARD stream idx[b0:m]
+        b0 = m - cnt[2 * server + 1]
+        g0 = 0 if server == 0 else cnt[0] + cnt[1]  # server k's gaps fit in its share of the buffers
         if code == 2:
-            gs, ge, last = _fcfs_streams(idx, a0, a1, a1, b1, release, size, comp, gap_start[g0:], gap_end[g0:])
+            gs, ge, last = _fcfs_streams(idx, 0, a1, b0, m, release, size, comp, gap_start[g0:], gap_end[g0:])
         elif code == 1:
-            gs, ge, last = _np_streams(idx, a0, a1, a1, b1, release, size, comp, key, heap, hf, gap_start[g0:], gap_end[g0:])
+            gs, ge, last = _np_streams(idx, 0, a1, b0, m, release, size, comp, key, heap, hf, gap_start[g0:], gap_end[g0:])
         else:
-            o = _merge_streams(idx, a0, a1, a1, b1, release, order)
+            o = _merge_streams(idx, 0, a1, b0, m, release, order)
             gs, ge, last = _queue(o, release, size, comp, code, key, heap, gap_start[g0:], gap_end[g0:])
         if server == 0:
             gs0, ge0, last0 = gs, ge, last
@@ -571,13 +569,15 @@ def run_two_servers(
     code = discipline_code(discipline)
     m = dest.shape[0]
     comp = np.empty(m, dtype=np.float64)
-    idx = np.empty(m, dtype=np.int32 if m < 2**31 else np.int64)
+    itype = np.int32 if m < 2**31 else np.int64
+    idx0 = np.empty(m, dtype=itype)  # each touched only as far as its server's customers
+    idx1 = np.empty(m, dtype=itype)
     # large buffers come from NumPy (it asks the kernel for huge pages: cheaper first touch)
     gap_start = np.empty(m, dtype=np.float64)
     gap_end = np.empty(m, dtype=np.float64)
     arr = np.empty(0, dtype=np.float64) if arrival is None else np.ascontiguousarray(arrival, dtype=np.float64)
     gs0, ge0, l0, gs1, ge1, l1, ok, bad = _run_two_servers(
-        dest, decision, release, size, code, idx, comp, gap_start, gap_end, arr
+        dest, decision, release, size, code, idx0, idx1, comp, gap_start, gap_end, arr
     )
     if bad:
         raise RoutingViolation(int(bad))
