@@ -22,7 +22,7 @@ arrival (including the initial gap from time 0 to the first release when it is p
 final completion time (after which the server idles for ever). Gaps of zero length are not
 recorded.
 
-Both servers at once (:func:`run_two_servers`, the simulator's path): one counting-sort pass puts
+Both servers at once (:func:`run_two_servers`, the simulator's path): one pass puts
 the flat customers into four streams (server x KEEP/FORWARD, each in flat order, hence sorted by
 release when there are no holds) and checks the routing rules; each server's job order is the merge
 of its two streams (release, KEEP first on ties). ``fcfs`` and ``np`` consume the merge on the fly
