@@ -115,3 +115,21 @@ def test_claim1_premise_concave_t_is_not_a_verdict():
     c = claim_convex_gain(run)
     assert c.held is None and c.verdict == "premise fails"
     assert "convex" in c.figure and "sqrt(t)" in c.figure
+
+
+def test_frontier_grid_is_local_and_only_tightens_the_frontier(headline_run):
+    from qcoord.analysis.core import local_mixture_grid, local_reference_policies
+    from qcoord.analysis.stats import AnalysisError
+
+    grid = [n for n in headline_run.local_names if n.startswith("grid:")]
+    k = len(headline_run.solution.frontier.strategies)
+    assert len(grid) == 2 * 3 * k * (k - 1) // 2  # sym + asym, 3 weights, every pair of vertices
+    assert all(headline_run.metrics["baseline"][n]["throughput"].shape == (6,) for n in grid)
+    # more local points can only raise the best-local frontier: the gain never grows with the grid
+    bare = run_point(headline_run.scenario, ("local", "local_asym", "entangled"), restarts=4, npa=False, frontier_grid=())
+    assert not any(n.startswith("grid:") for n in bare.local_names)
+    _, with_grid = headline_run.gain("entangled")
+    _, without = bare.gain("entangled")
+    assert np.all(with_grid <= without + 1e-12)
+    with pytest.raises(AnalysisError, match="frontier_grid"):
+        local_mixture_grid(headline_run.solution, local_reference_policies(headline_run.solution), (0.5, 1.0))

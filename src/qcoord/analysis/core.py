@@ -8,6 +8,7 @@ its 95% CI, and the paired gains over the best local strategy.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -138,6 +139,36 @@ def local_reference_policies(solution: Solution, *, symmetric: bool = True, asym
     return out
 
 
+def local_mixture_grid(
+    solution: Solution, refs: Mapping[str, Any], weights: Sequence[float] = (0.25, 0.5, 0.75)
+) -> dict[str, Any]:
+    """Shared-randomness mixtures between vertices of the classical frontier.
+
+    For each pair of frontier rules (not only neighbours: at load, waiting and throughput are not
+    linear in the mixing weight, so a mixture of distant vertices can lie above one of neighbours)
+    and each weight ``w`` in ``weights``, the mixture plays the second rule with probability ``w``
+    per pair, role-symmetric and role-asymmetric (``grid:<tag0>+<tag1>:<w>:sym``). Simulated beside
+    the vertices, these points make the best-local frontier dense, so a gain "at equal waiting"
+    does not depend on which other mixtures a study happened to simulate.
+    """
+    from qcoord.policies import SharedRandomness
+
+    for w in weights:
+        if not 0.0 < float(w) < 1.0:
+            raise AnalysisError(f"frontier_grid: weights must lie in (0, 1), got {w!r}")
+    tags = [f"{''.join(map(str, s.alice))}|{''.join(map(str, s.bob))}" for s in solution.frontier.strategies]
+    out: dict[str, Any] = {}
+    for t0, t1 in itertools.combinations(tags, 2):
+        for fam in ("sym", "asym"):
+            r0, r1 = refs.get(f"ref:{t0}:{fam}"), refs.get(f"ref:{t1}:{fam}")
+            if r0 is None or r1 is None:
+                continue
+            for w in weights:
+                name = f"grid:{t0}+{t1}:{float(w):g}:{fam}"
+                out[name] = SharedRandomness([r0, r1], [1 - float(w), float(w)], role_symmetric=fam == "sym", name=name)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class PointRun:
     """Raw result of :func:`run_point`: per-replication metrics of every policy simulated.
@@ -234,6 +265,7 @@ def run_point(
     restarts: int = 4,
     npa: bool = True,
     match: Sequence[str] = ("entangled",),
+    frontier_grid: Sequence[float] = (0.25, 0.5, 0.75),
     progress: Progress | None = None,
 ) -> PointRun:
     """Compile, solve and simulate every class (and the local references) on common inputs.
@@ -264,6 +296,9 @@ def run_point(
         Policies (classes or extra) for which a second pass simulates shared-randomness mixtures
         of local reference rules tuned to the same mean waiting, role-symmetric and asymmetric
         (:func:`matched_mixture`); they join the local reference as ``mix:<name>:sym|asym``.
+    frontier_grid : sequence of float
+        Weights of the mixtures between neighbouring frontier rules simulated as part of the local
+        reference (:func:`local_mixture_grid`); ``()`` for none.
     """
     t0 = time.perf_counter()
     for c in classes:
@@ -299,9 +334,12 @@ def run_point(
         class_names[c] = c
     refs = local_reference_policies(solution)
     policies.update(refs)
+    policies.update(local_mixture_grid(solution, refs, frontier_grid))
     if extra_policies:
         policies.update(extra_policies)
-    local_names = tuple(n for n in policies if n.startswith("ref:") or n in ("local", "local_asym", "shared", "shared_asym"))
+    local_names = tuple(
+        n for n in policies if n.startswith(("ref:", "grid:")) or n in ("local", "local_asym", "shared", "shared_asym")
+    )
     sym_names = tuple(n for n in local_names if n.endswith(":sym") or n in ("local", "shared"))
     info: dict[str, Any] = {}
     metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress, info=info)
