@@ -133,3 +133,16 @@ def test_frontier_grid_is_local_and_only_tightens_the_frontier(headline_run):
     assert np.all(with_grid <= without + 1e-12)
     with pytest.raises(AnalysisError, match="frontier_grid"):
         local_mixture_grid(headline_run.solution, local_reference_policies(headline_run.solution), (0.5, 1.0))
+
+
+def test_every_bracketing_pair_is_simulated_at_the_target_waiting(headline_run):
+    m = headline_run.metrics["baseline"]
+    for fam in ("sym", "asym"):
+        names = [n for n in headline_run.local_names if n.startswith("mix:entangled:ref:") and n.endswith(f":{fam}")]
+        assert names, fam
+        # the pair matched_mixture picked is among them, with the same simulated numbers (same inputs)
+        chosen = m[f"mix:entangled:{fam}"]
+        assert any(np.array_equal(m[n]["throughput"], chosen["throughput"]) for n in names)
+        # each is tuned to the entangled strategy's waiting (linear in the weight at low load)
+        for n in names:
+            assert abs(np.mean(m[n]["mean_waiting"]) - np.mean(m["entangled"]["mean_waiting"])) < 0.03

@@ -353,6 +353,7 @@ def run_point(
             mix = matched_mixture(metrics["baseline"], refs, policies, target, role_symmetric=sym)
             if mix is not None:
                 mixes[mix.name] = mix
+            mixes.update(bracketing_mixtures(metrics["baseline"], refs, policies, target, role_symmetric=sym))
     if mixes:
         hook2 = (lambda st, d, t: progress("simulate matched mixtures", d, t)) if progress else None  # noqa: E731
         more = simulate_metrics(scenario, mixes, baselines=baselines, progress=hook2)
@@ -392,23 +393,58 @@ def matched_mixture(
     """
     from qcoord.policies import SharedRandomness
 
-    wt = float(np.mean(metrics[target]["mean_waiting"]))
-    pts = [(float(np.mean(metrics[r]["mean_waiting"])), float(np.mean(metrics[r]["throughput"])), r) for r in refs]
-    best = None
-    for w0, t0, r0 in pts:
-        for w1, t1, r1 in pts:
-            if w0 <= wt <= w1 and w1 > w0:
-                wgt = (wt - w0) / (w1 - w0)
-                tt = (1 - wgt) * t0 + wgt * t1
-                if best is None or tt > best[0]:
-                    best = (tt, r0, r1, wgt)
-    if best is None:
+    pairs = _bracketing_pairs(metrics, refs, target)
+    if not pairs:
         return None
-    _, r0, r1, wgt = best
+    _, r0, r1, wgt = max(pairs, key=lambda c: c[0])
     tag = "sym" if role_symmetric else "asym"
     return SharedRandomness(
         [policies[r0], policies[r1]], [1 - wgt, wgt], role_symmetric=role_symmetric, name=f"mix:{target}:{tag}"
     )
+
+
+def _bracketing_pairs(
+    metrics: Mapping[str, Mapping[str, NDArray[np.float64]]], refs: Sequence[str], target: str
+) -> list[tuple[float, str, str, float]]:
+    """Every pair of reference rules whose mean waiting brackets ``target``'s.
+
+    Returns ``(interpolated throughput, rule0, rule1, weight of rule1)`` per pair, the weight from
+    linear interpolation of the two rules' mean waiting.
+    """
+    wt = float(np.mean(metrics[target]["mean_waiting"]))
+    pts = [(float(np.mean(metrics[r]["mean_waiting"])), float(np.mean(metrics[r]["throughput"])), r) for r in refs]
+    out = []
+    for w0, t0, r0 in pts:
+        for w1, t1, r1 in pts:
+            if w0 <= wt <= w1 and w1 > w0:
+                wgt = (wt - w0) / (w1 - w0)
+                out.append(((1 - wgt) * t0 + wgt * t1, r0, r1, wgt))
+    return out
+
+
+def bracketing_mixtures(
+    metrics: Mapping[str, Mapping[str, NDArray[np.float64]]],
+    refs: Sequence[str],
+    policies: Mapping[str, Any],
+    target: str,
+    *,
+    role_symmetric: bool,
+) -> dict[str, Any]:
+    """Shared-randomness mixtures of *every* pair of local rules bracketing ``target``'s waiting.
+
+    :func:`matched_mixture` keeps the pair with the best *interpolated* throughput; at load the
+    simulated throughput of a per-pair mixture is not the interpolation, so another pair can be
+    better. Simulating all of them (``mix:<target>:<rule0>+<rule1>:sym|asym``) gives the best local
+    policy at the target's waiting without relying on that guess.
+    """
+    from qcoord.policies import SharedRandomness
+
+    tag = "sym" if role_symmetric else "asym"
+    out: dict[str, Any] = {}
+    for _, r0, r1, wgt in _bracketing_pairs(metrics, refs, target):
+        name = f"mix:{target}:{r0}+{r1}:{tag}"
+        out[name] = SharedRandomness([policies[r0], policies[r1]], [1 - wgt, wgt], role_symmetric=role_symmetric, name=name)
+    return out
 
 
 def rows_from_run(run: PointRun, *, baseline: str | None = None) -> list[dict[str, Any]]:
