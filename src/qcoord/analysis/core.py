@@ -252,6 +252,61 @@ class PointRun:
         return estimate(m[a][metric] - m[b][metric])
 
 
+def _tune_mixtures(
+    scenario: Any,
+    mixes: dict[str, Any],
+    targets: Mapping[str, str],
+    metrics: dict[str, dict[str, dict[str, NDArray[np.float64]]]],
+    *,
+    baselines: Mapping[str, Any] | None,
+    rounds: int,
+    tol: float = 1e-3,
+) -> None:
+    """Refine matched mixtures so that their simulated mean waiting equals their target's.
+
+    A mixture of rules ``r0`` and ``r1`` with weight ``w`` on ``r1`` has mean waiting ``W(w)``,
+    known exactly at ``w = 0``, ``1`` and every weight simulated so far. At load ``W`` is not
+    linear in ``w``, so the first, linearly interpolated weight misses the target; each round
+    inverts the piecewise-linear interpolant through the known points (a secant step on the
+    bracketing interval) and simulates the new weight on the same common random numbers. Mixtures
+    already within ``tol`` of the target are left alone. ``mixes`` and ``metrics`` are updated in
+    place (same names).
+    """
+    from qcoord.policies import SharedRandomness
+
+    base = metrics["baseline"]
+    known: dict[str, list[tuple[float, float]]] = {}
+    for name, mix in mixes.items():
+        r0, r1 = mix.components
+        known[name] = [(0.0, float(np.mean(base[r0.name]["mean_waiting"]))), (1.0, float(np.mean(base[r1.name]["mean_waiting"])))]
+    for _ in range(max(0, int(rounds))):
+        redo: dict[str, Any] = {}
+        for name, mix in mixes.items():
+            wt = float(np.mean(base[targets[name]]["mean_waiting"]))
+            w_now = float(mix.weights[1])
+            w_sim = float(np.mean(base[name]["mean_waiting"]))
+            if abs(w_sim - wt) <= tol:
+                continue
+            pts = sorted(known[name] + [(w_now, w_sim)])
+            known[name] = pts
+            new_w = None
+            for (a, wa), (b, wb) in zip(pts, pts[1:]):
+                if min(wa, wb) <= wt <= max(wa, wb) and wa != wb:
+                    new_w = a + (b - a) * (wt - wa) / (wb - wa)
+                    break
+            if new_w is None or not 0.0 < new_w < 1.0 or abs(new_w - w_now) < 1e-6:
+                continue
+            redo[name] = SharedRandomness(
+                list(mix.components), [1 - new_w, new_w], role_symmetric=mix.role_symmetric, name=name
+            )
+        if not redo:
+            return
+        more = simulate_metrics(scenario, redo, baselines=baselines)
+        for label in metrics:
+            metrics[label].update(more[label])
+        mixes.update(redo)
+
+
 def run_point(
     scenario: Any,
     classes: Sequence[str] = DEFAULT_CLASSES,
@@ -266,6 +321,7 @@ def run_point(
     npa: bool = True,
     match: Sequence[str] = ("entangled",),
     frontier_grid: Sequence[float] = (0.25, 0.5, 0.75),
+    mixture_tuning: int = 2,
     progress: Progress | None = None,
 ) -> PointRun:
     """Compile, solve and simulate every class (and the local references) on common inputs.
@@ -299,6 +355,9 @@ def run_point(
     frontier_grid : sequence of float
         Weights of the mixtures between neighbouring frontier rules simulated as part of the local
         reference (:func:`local_mixture_grid`); ``()`` for none.
+    mixture_tuning : int
+        Rounds of secant refinement of each matched mixture's weight so that its simulated mean
+        waiting equals the target's (:func:`_tune_mixtures`); ``0`` keeps the interpolated weight.
     """
     t0 = time.perf_counter()
     for c in classes:
@@ -345,6 +404,7 @@ def run_point(
     metrics = simulate_metrics(scenario, policies, baselines=baselines, progress=progress, info=info)
     # second pass: shared-randomness mixtures of local rules tuned to each matched policy's waiting
     mixes: dict[str, Any] = {}
+    mix_targets: dict[str, str] = {}
     for target in match:
         if target not in metrics["baseline"]:
             continue
@@ -353,12 +413,16 @@ def run_point(
             mix = matched_mixture(metrics["baseline"], refs, policies, target, role_symmetric=sym)
             if mix is not None:
                 mixes[mix.name] = mix
-            mixes.update(bracketing_mixtures(metrics["baseline"], refs, policies, target, role_symmetric=sym))
+                mix_targets[mix.name] = target
+            more_mixes = bracketing_mixtures(metrics["baseline"], refs, policies, target, role_symmetric=sym)
+            mixes.update(more_mixes)
+            mix_targets.update(dict.fromkeys(more_mixes, target))
     if mixes:
         hook2 = (lambda st, d, t: progress("simulate matched mixtures", d, t)) if progress else None  # noqa: E731
         more = simulate_metrics(scenario, mixes, baselines=baselines, progress=hook2)
         for label in metrics:
             metrics[label].update(more[label])
+        _tune_mixtures(scenario, mixes, mix_targets, metrics, baselines=baselines, rounds=mixture_tuning)
         local_names = local_names + tuple(mixes)
         sym_names = sym_names + tuple(n for n in mixes if n.endswith(":sym"))
     return PointRun(
