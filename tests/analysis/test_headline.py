@@ -138,14 +138,21 @@ def test_frontier_grid_is_local_and_only_tightens_the_frontier(headline_run):
         local_mixture_grid(headline_run.solution, local_reference_policies(headline_run.solution), (0.5, 1.0))
 
 
-def test_every_bracketing_pair_is_simulated_at_the_target_waiting(headline_run):
+def test_every_bracketing_pair_is_simulated_once_at_the_target_waiting(headline_run):
+    from qcoord.analysis.core import _bracketing_pairs
+
     m = headline_run.metrics["baseline"]
     for fam in ("sym", "asym"):
+        refs = [n for n in headline_run.local_names if n.startswith("ref:") and n.endswith(f":{fam}")]
+        pairs = _bracketing_pairs(m, refs, "entangled")
+        assert len(pairs) >= 1, fam
+        # the pair matched_mixture picked runs as mix:entangled:<fam>; every other bracketing pair
+        # under its own name, and none twice (no two mixtures share their simulated numbers)
         names = [n for n in headline_run.local_names if n.startswith("mix:entangled:ref:") and n.endswith(f":{fam}")]
-        assert names, fam
-        # the pair matched_mixture picked is among them, with the same simulated numbers (same inputs)
+        assert len(names) == len(pairs) - 1
+        assert {n[len("mix:entangled:"):-len(f":{fam}")] for n in names} <= {f"{r0}+{r1}" for _, r0, r1, _ in pairs}
         chosen = m[f"mix:entangled:{fam}"]
-        assert any(np.array_equal(m[n]["throughput"], chosen["throughput"]) for n in names)
+        assert not any(np.array_equal(m[n]["throughput"], chosen["throughput"]) for n in names)
         # each is tuned to the entangled strategy's waiting (linear in the weight at low load)
-        for n in names:
+        for n in names + [f"mix:entangled:{fam}"]:
             assert abs(np.mean(m[n]["mean_waiting"]) - np.mean(m["entangled"]["mean_waiting"])) < 0.03

@@ -120,6 +120,11 @@ def simulate_metrics(
     return out
 
 
+def _rule_tag(strategy: Any) -> str:
+    """``"<alice answers>|<bob answers>"`` of a deterministic strategy, e.g. ``"00|10"``."""
+    return f"{''.join(map(str, strategy.alice))}|{''.join(map(str, strategy.bob))}"
+
+
 def local_reference_policies(solution: Solution, *, symmetric: bool = True, asymmetric: bool = True) -> dict[str, Any]:
     """The local policies that span the best-local frontier.
 
@@ -131,7 +136,7 @@ def local_reference_policies(solution: Solution, *, symmetric: bool = True, asym
 
     out: dict[str, Any] = {}
     for i, s in enumerate(solution.frontier.strategies):
-        tag = f"{''.join(map(str, s.alice))}|{''.join(map(str, s.bob))}"
+        tag = _rule_tag(s)
         if symmetric:
             out[f"ref:{tag}:sym"] = LocalRule(s.alice, s.bob, role_symmetric=True, name=f"ref:{tag}:sym")
         if asymmetric:
@@ -156,7 +161,7 @@ def local_mixture_grid(
     for w in weights:
         if not 0.0 < float(w) < 1.0:
             raise AnalysisError(f"frontier_grid: weights must lie in (0, 1), got {w!r}")
-    tags = [f"{''.join(map(str, s.alice))}|{''.join(map(str, s.bob))}" for s in solution.frontier.strategies]
+    tags = [_rule_tag(s) for s in solution.frontier.strategies]
     out: dict[str, Any] = {}
     for t0, t1 in itertools.combinations(tags, 2):
         for fam in ("sym", "asym"):
@@ -415,6 +420,9 @@ def run_point(
                 mixes[mix.name] = mix
                 mix_targets[mix.name] = target
             more_mixes = bracketing_mixtures(metrics["baseline"], refs, policies, target, role_symmetric=sym)
+            if mix is not None:  # the matched pair is one of the bracketing pairs: simulate it once
+                chosen = tuple(c.name for c in mix.components)
+                more_mixes = {n: m for n, m in more_mixes.items() if tuple(c.name for c in m.components) != chosen}
             mixes.update(more_mixes)
             mix_targets.update(dict.fromkeys(more_mixes, target))
     if mixes:
