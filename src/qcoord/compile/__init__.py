@@ -9,7 +9,17 @@ Public surface:
 - :func:`to_policy`: a solution as a simulator policy, for every strategy class.
 """
 
-from .compiler import CompiledGame, CompileError, EstimatedCosts, closed_form_costs, compile_game, question_labels
+from .compiler import (
+    PRICINGS,
+    CompiledGame,
+    CompileError,
+    EstimatedCosts,
+    closed_form_costs,
+    compile_game,
+    idle_questions,
+    interruption_penalty,
+    question_labels,
+)
 from .estimate import estimate_costs, pair_cells
 from .policy import POLICY_KINDS, joint_table, to_policy
 from .solver import (
@@ -28,6 +38,9 @@ __all__ = [
     "compile_game",
     "closed_form_costs",
     "question_labels",
+    "PRICINGS",
+    "interruption_penalty",
+    "idle_questions",
     "Solution",
     "solve",
     "ClassicalFrontier",

@@ -14,6 +14,23 @@ pair's two customers (so :math:`C/2` is the mean waiting per customer, time unit
 baseline runs are interrupted), and :math:`\\lambda \\ge 0` prices an interruption. Sweeping
 :math:`\\lambda` traces the waiting/throughput frontier.
 
+Pricing interruptions (``pricing``)
+-----------------------------------
+``"split"`` charges :math:`\\lambda` per split. When the servers also observe a busy flag (backlog
+levels starting at 0, level 0 = idle), a split that lands on a *busy* server interrupts no baseline
+run, so charging it misprices the game. ``"idle_servers"`` charges an interruption only where an idle
+server receives work:
+
+.. math::
+
+    V(a, b, x, y) = -\\tfrac12\\, C(a, b, x, y) - \\lambda\\,\\big(I_A(x)\\, r_A(a, b) + I_B(y)\\, r_B(a, b) - 1\\big),
+
+with :math:`I_A(x) = 1` iff server A's question says it is idle, :math:`r_A = [a = \\text{KEEP}
+\\lor b = \\text{FORWARD}]` (A receives a customer) and likewise for B. When both servers are idle
+this equals :math:`\\lambda [a = b]` exactly (a consolidation interrupts one idle server, a split
+two; the constant :math:`-1` keeps the values of the class-only game unchanged). ``"auto"`` (the
+default) uses ``"idle_servers"`` when the questions carry a busy flag and ``"split"`` otherwise.
+
 Two sources of :math:`C`:
 
 ``"closed_form"``
@@ -41,6 +58,9 @@ __all__ = [
     "compile_game",
     "closed_form_costs",
     "question_labels",
+    "interruption_penalty",
+    "idle_questions",
+    "PRICINGS",
 ]
 
 #: Number of demand samples kept per class when a class holds a continuum of demands.
@@ -187,6 +207,10 @@ class CompiledGame:
         ``"closed_form"`` or the estimate used.
     cost : ndarray, shape (2, 2, nx, ny)
         Expected total pair waiting ``C[a, b, x, y]``.
+    pricing : {"split", "idle_servers"}
+        How interruptions are charged (module notes).
+    penalty : ndarray, shape (2, 2, nx, ny)
+        The interruption count that ``lam`` multiplies (see :attr:`interruptions`).
     """
 
     game: Game
@@ -194,6 +218,13 @@ class CompiledGame:
     lam: float
     costs: CostSpec
     cost: NDArray[np.float64] = field(repr=False)
+    pricing: str = "split"
+    penalty: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    @property
+    def interruptions(self) -> NDArray[np.float64]:
+        """The count ``P[a, b, x, y]`` that ``lam`` multiplies (``[a = b]`` under ``"split"`` pricing)."""
+        return self.split if self.penalty is None else self.penalty
 
     @property
     def prob(self) -> NDArray[np.float64]:
@@ -215,7 +246,50 @@ class CompiledGame:
         return float(np.einsum("xy,aaxy->", self.game.prob, behaviour))
 
 
-def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form") -> CompiledGame:
+#: Interruption pricings of :func:`compile_game` (module notes).
+PRICINGS = ("auto", "split", "idle_servers")
+
+
+def idle_questions(scenario: Any) -> NDArray[np.bool_]:
+    """Per question index ``q = class * levels + level``: whether it says the server is idle.
+
+    Only defined when the backlog thresholds start at 0 (``backlog_levels[0] == 0``: level 0 means
+    no unfinished work); raises :class:`CompileError` otherwise.
+    """
+    levels = tuple(getattr(scenario, "backlog_levels", ()) or ())
+    if not levels or float(levels[0]) != 0.0:
+        raise CompileError(
+            f"pricing: 'idle_servers' needs a busy flag (backlog_levels starting at 0.0), got backlog_levels={levels}"
+        )
+    nl = len(levels) + 1
+    nq = int(scenario.num_classes) * nl
+    return np.arange(nq) % nl == 0
+
+
+def interruption_penalty(scenario: Any, pricing: str = "auto") -> tuple[NDArray[np.float64], str]:
+    """The interruption count ``P[a, b, x, y]`` that ``lam`` multiplies, and the pricing used.
+
+    ``"split"``: ``[a = b]``; ``"idle_servers"``: idle servers that receive work, minus one (module
+    notes); ``"auto"``: ``"idle_servers"`` when the questions carry a busy flag, else ``"split"``.
+    """
+    if pricing not in PRICINGS:
+        raise CompileError(f"pricing: must be one of {PRICINGS}, got {pricing!r}")
+    levels = tuple(getattr(scenario, "backlog_levels", ()) or ())
+    if pricing == "auto":
+        pricing = "idle_servers" if levels and float(levels[0]) == 0.0 else "split"
+    nq = len(question_labels(scenario))
+    if pricing == "split":
+        return np.broadcast_to(np.eye(2)[:, :, None, None], (2, 2, nq, nq)).copy(), "split"
+    idle = idle_questions(scenario).astype(float)
+    a = np.arange(2)[:, None]
+    b = np.arange(2)[None, :]
+    recv_a = ((a == 0) | (b == 1)).astype(float)  # A keeps its own customer or B forwards to A
+    recv_b = ((b == 0) | (a == 1)).astype(float)
+    pen = recv_a[:, :, None, None] * idle[None, None, :, None] + recv_b[:, :, None, None] * idle[None, None, None, :] - 1.0
+    return pen, "idle_servers"
+
+
+def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form", *, pricing: str = "auto") -> CompiledGame:
     """Build the weighted non-local game of one pair (model.md section 3).
 
     Parameters
@@ -226,6 +300,9 @@ def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form") -> 
         Interruption price :math:`\\lambda \\ge 0`; payoff :math:`-C/2 - \\lambda[a=b]`.
     costs : ``"closed_form"`` or EstimatedCosts
         Source of the expected pair waiting :math:`C` (see module notes).
+    pricing : {"auto", "split", "idle_servers"}
+        How an interruption is charged (module notes); ``"auto"`` prices per idle server when the
+        servers observe a busy flag.
 
     Returns
     -------
@@ -269,9 +346,8 @@ def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form") -> 
     else:
         raise CompileError(f"costs: must be 'closed_form' or an EstimatedCosts, got {type(costs).__name__}")
     prob = prob / prob.sum()
-    split = np.eye(2)[:, :, None, None]
-    payoff = -0.5 * cost - lam_f * split
-    payoff = np.broadcast_to(payoff, (2, 2, nq, nq)).copy()
+    penalty, used = interruption_penalty(scenario, pricing)
+    payoff = -0.5 * cost - lam_f * penalty
     game = Game(
         prob=prob,
         payoff=payoff,
@@ -279,4 +355,4 @@ def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form") -> 
         question_names=(names, names),
         answer_names=(("KEEP", "FORWARD"), ("KEEP", "FORWARD")),
     )
-    return CompiledGame(game=game, scenario=scenario, lam=lam_f, costs=costs, cost=cost)
+    return CompiledGame(game=game, scenario=scenario, lam=lam_f, costs=costs, cost=cost, pricing=used, penalty=penalty)

@@ -95,7 +95,9 @@ class ClassicalFrontier:
     Attributes
     ----------
     split : ndarray, shape (m,)
-        Split probabilities of the hull vertices, increasing.
+        Split probabilities of the hull vertices, increasing (in general the expected interruption
+        count that ``lam`` prices, :attr:`CompiledGame.interruptions`: under ``"idle_servers"``
+        pricing, the idle servers that receive work minus one).
     waiting : ndarray, shape (m,)
         One-shot mean waiting per customer (time units) of the vertices, decreasing.
     strategies : tuple of DeterministicStrategy
@@ -135,7 +137,7 @@ def classical_frontier(compiled: CompiledGame) -> ClassicalFrontier:
     A, B = enumerate_deterministic(nx, ny)
     prob = compiled.game.prob[None, None]
     W = _table_sum(prob * compiled.cost / 2.0, A, B).ravel()
-    P = _table_sum(prob * compiled.split, A, B).ravel()
+    P = _table_sum(prob * compiled.interruptions, A, B).ravel()
     idx = np.arange(W.size)
     # among equal (P, W) prefer threshold rules
     thr = np.array([is_threshold_rule(A[i // B.shape[0]]) and is_threshold_rule(B[i % B.shape[0]]) for i in idx])
