@@ -69,10 +69,18 @@ def test_default_scenario_is_r1():
 
 
 def test_examples_load():
-    for path in sorted(Path(__file__).parents[2].joinpath("examples").glob("*.toml")):
-        text = path.read_text()
-        if "[scenario]" in text and "[study]" in text:
-            load_scenario_file(path)
+    paths = sorted(Path(__file__).parents[2].joinpath("examples", "scenarios").glob("*.toml"))
+    names = {p.stem for p in paths}
+    assert {"linear_control", "bimodal_small_delay", "np_control", "r1_power2"} <= names
+    for path in paths:
+        load_scenario_file(path)
+    linear, _ = load_scenario_file(paths[[p.stem for p in paths].index("linear_control")])
+    default, _ = load_scenario_file(None)
+    assert str(linear.baseline) == "power(1)"
+    assert linear.replace(baseline=default.baseline) == default  # the default but for T
+    bimodal, study = load_scenario_file(paths[[p.stem for p in paths].index("bimodal_small_delay")])
+    assert (bimodal.demand.low, bimodal.demand.high, bimodal.demand.p_low) == (0.1, 1.9, 0.5)
+    assert bimodal.baseline.params == {"kind": "setup", "c": 4.0} and bimodal.handoff_delay == 0.05
 
 
 def test_run_missing_file_is_a_clear_error(tmp_path):

@@ -161,7 +161,7 @@ def test_expansion_is_the_cartesian_product(value_lists):
 def test_example_specs_are_valid(name):
     from pathlib import Path
 
-    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / name)
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "sweeps" / name)
     assert spec.n_points >= 6 and set(spec.classes) >= {"local", "entangled"}
     try:
         from qcoord.system import Scenario

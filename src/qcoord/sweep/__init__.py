@@ -2,7 +2,7 @@
 
 Public surface::
 
-    spec = load_spec("examples/sweep_small.toml")          # SweepSpec (validated; SweepSpecError)
+    spec = load_spec("examples/sweeps/sweep_small.toml")          # SweepSpec (validated; SweepSpecError)
     summary = run_sweep(spec, "results.sqlite", executor=make_executor(workers=2))
     frame = load_results("results.sqlite")                 # pandas, one row per point and class
     plot_heatmap(frame, x="arrival_rate", y="handoff_delay", out="gain.png")
