@@ -56,6 +56,7 @@ def measure_reference(inputs, routing, run, scenario, baselines):  # type: ignor
         "consolidation_prob": float(np.mean(~split)),
         "utilisation": 1.0 - float(np.sum(runs)) / (2.0 * span),
         "interruption_rate": interrupted / span,
+        "longest_idle_run": float(np.max(runs)) if runs.size else 0.0,
         "drain_time": max(run.last_completion) - t1,
     }
     for name, b in baselines.items():

@@ -41,6 +41,7 @@ METRICS: tuple[str, ...] = (
     "consolidation_prob",
     "utilisation",
     "interruption_rate",
+    "longest_idle_run",
     "drain_time",
 )
 

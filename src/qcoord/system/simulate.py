@@ -19,6 +19,10 @@ Measurement (per policy and replication)
   each end of the window, an O(1 / n_pairs) effect.
 - ``utilisation`` = busy fraction of the two servers in the window (mean over servers).
 - ``interruption_rate`` = idle runs ended by an arrival inside ``(t0, t1]`` per unit time (both servers).
+- ``longest_idle_run`` = the longest idle run (clipped to the window) of either server, time units.
+  For a stationary routing it grows like the logarithm of the number of runs; a routing that never
+  interrupts one server keeps it at the window's length, and then a super-linear ``T`` gives a
+  "throughput" that grows with the horizon (no stationary rate exists; ``qcoord.analysis`` flags it).
 - ``drain_time`` = time from the last arrival until both servers are empty: O(1) for a stable
   routing, growing with ``n_pairs`` when a policy overloads one server (e.g. consolidating every
   pair at utilisation >= 1/2), which ``Scenario.check_stationary`` cannot see.
@@ -223,6 +227,7 @@ def measure(
         "consolidation_prob": (n_stat - n_split) / n_stat,
         "utilisation": 1.0 - float(np.sum(runs)) / (2.0 * span),
         "interruption_rate": interrupted / span,
+        "longest_idle_run": float(runs.max()) if runs.size else 0.0,
         "drain_time": max(run.last_completion) - t1,
     }
     for name, b in baselines.items():
