@@ -9,20 +9,22 @@ waiting) and the claims, and write the report folder (figures, ``summary.json``,
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ._app import app
 
-__all__ = ["demo", "run", "load_scenario_file", "DEFAULT_SCENARIO"]
+__all__ = ["demo", "run", "load_scenario_file", "check_out_folder", "DEFAULT_SCENARIO"]
 
 #: Resource name of the built-in default scenario.
 DEFAULT_SCENARIO = "default_scenario.toml"
@@ -52,6 +54,8 @@ def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
         data = tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise CLIError(f"scenario: {p} is not valid TOML ({exc})") from None
+    if _is_sweep_spec(data):
+        raise CLIError(f"{p} is a sweep spec, not a scenario: use `qcoord sweep {p}`")
     study = data.get("study", {}) if isinstance(data.get("study", {}), dict) else {}
     body = data.get("scenario", {k: v for k, v in data.items() if k != "study"})
     allowed_study = {"lam"}
@@ -62,6 +66,44 @@ def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
     if not isinstance(body, dict):
         raise CLIError("scenario: must be a table of fields")
     return Scenario.from_dict(body), {**study, "scenario_keys": sorted(body)}
+
+
+def _is_sweep_spec(data: dict[str, Any]) -> bool:
+    """A parsed TOML that is a sweep spec (``qcoord.sweep.spec``: ``[axes]``, ``base``, ``classes``)."""
+    if "axes" in data or isinstance(data.get("sweep"), dict):
+        return True
+    return "scenario" not in data and bool({"base", "classes"} & set(data))
+
+
+def check_out_folder(out: Path, force: bool) -> None:
+    """Refuse a report folder the study could not, or should not, write (before the study runs).
+
+    Raises :class:`CLIError` if ``out`` exists and is not a folder, if it is a non-empty folder and
+    ``force`` is false, or if it (or the nearest existing folder above it, where it would be
+    created) is not writable.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out: {out} exists and is not a folder; choose another --out")
+    if out.is_dir():
+        if not force and any(out.iterdir()):
+            raise CLIError(f"--out: the folder {out} is not empty; pass --force to overwrite it or choose another --out")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise CLIError(f"--out: the folder {out} is not writable; choose another --out")
+        return
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CLIError(f"--out: cannot create {out}: {parent} is not a folder; choose another --out")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"--out: cannot create {out}: the folder {parent} is not writable; choose another --out")
+
+
+def _fail(err: Console, exc: BaseException) -> NoReturn:
+    """Print one ``error: <message>`` line (no markup, no wrapping) and exit with code 2."""
+    err.print(Text.assemble(("error:", "red"), f" {exc}"), soft_wrap=True, highlight=False)
+    raise typer.Exit(code=2)
 
 
 def _fmt(x: Any, nd: int = 4) -> str:
@@ -95,13 +137,19 @@ def _table(rows: list[dict[str, Any]], title: str) -> Table:
     return t
 
 
-def _run(scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed: int | None) -> None:
+def _run(
+    scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed: int | None, force: bool = False
+) -> None:
+    err = Console(stderr=True)
+    try:  # bad input fails here: before the study runs, before anything is written
+        scenario, study = load_scenario_file(scenario_path)
+        check_out_folder(out, force)
+    except (ValueError, OSError) as exc:
+        _fail(err, exc)
     from qcoord.analysis import QUICK, FULL, run_study, write_report
     import dataclasses
 
-    err = Console(stderr=True)
     try:
-        scenario, study = load_scenario_file(scenario_path)
         cfg = QUICK if quick else FULL
         if "lam" in study:
             lam = study["lam"]
@@ -155,16 +203,25 @@ def _run(scenario_path: Path | None, out: Path, quick: bool, as_json: bool, seed
     con.print(f"report: {paths['report.md'].parent} ({result.seconds:.1f} s)")
 
 
+_OUT_HELP = "Report folder (created; refused if it exists and is not empty, unless --force)."
+_FORCE_HELP = "Write into a non-empty --out folder (its report files are overwritten, other files are kept)."
+
+
 @app.command()
 def demo(
     quick: bool = typer.Option(False, "--quick", help="Reduced run (CI): fewer pairs, replications and grid points."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout instead of tables."),
-    out: Path = typer.Option(Path("qcoord-report"), "--out", help="Report folder (created)."),
+    out: Path = typer.Option(Path("qcoord-report"), "--out", help=_OUT_HELP),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario TOML instead of the built-in default."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
 ) -> None:
-    """Run the whole study on the built-in default scenario (R1, utilisation 0.1, D = 0.5, T = setup(2))."""
-    _run(scenario, out, quick, as_json, seed)
+    """Run the whole study on the built-in default scenario.
+
+    The default scenario is reference R1: utilisation 0.1, hand-off delay d = 0.1, message latency
+    D = 0.5, SRPT, baseline T = setup(2) ('qcoord scenario show' prints it).
+    """
+    _run(scenario, out, quick, as_json, seed, force)
 
 
 @app.command()
@@ -172,8 +229,13 @@ def run(
     scenario: Path = typer.Argument(..., help="Scenario TOML ([scenario] table, optional [study] lam)."),
     quick: bool = typer.Option(False, "--quick", help="Reduced run."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    out: Path = typer.Option(Path("qcoord-report"), "--out", help="Report folder (created)."),
+    out: Path = typer.Option(Path("qcoord-report"), "--out", help=_OUT_HELP),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     seed: Optional[int] = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
 ) -> None:
-    """Run the whole study on a scenario file."""
-    _run(scenario, out, quick, as_json, seed)
+    """Run the whole study on a scenario file.
+
+    Scenario files: examples/scenarios/*.toml; 'qcoord scenario fields' lists every field. A sweep
+    spec is refused (run it with 'qcoord sweep').
+    """
+    _run(scenario, out, quick, as_json, seed, force)
