@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperArgument, TyperCommand
 
-__all__ = ["app", "game_app", "Command", "version_string", "stdout_console", "NON_TTY_WIDTH"]
+__all__ = ["app", "game_app", "scenario_app", "Command", "version_string", "stdout_console", "NON_TTY_WIDTH"]
 
 #: Console width used when stdout is not a terminal (pipes, files, CliRunner): wide enough that the
 #: tables print one row per line instead of being squeezed to 80 columns with wrapped cells.
@@ -61,7 +61,9 @@ app = _typer(
     pretty_exceptions_enable=False,
 )
 game_app = _typer(help="Non-local games: values, strategies, certificates.")
+scenario_app = _typer(help="Scenario files: the built-in default scenario and every field.")
 app.add_typer(game_app, name="game")
+app.add_typer(scenario_app, name="scenario")
 
 
 def version_string() -> str:
