@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +22,43 @@ def test_version():
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == f"qcoord {version('qcoord')}"
+
+
+def _command_paths(cmd=None, path=()):
+    """Every command and group of the app, as argument paths (root first)."""
+    import typer.main
+
+    cmd = typer.main.get_command(app) if cmd is None else cmd
+    yield path
+    for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+HELP_PATHS = list(_command_paths())
+
+
+def test_help_covers_every_command():
+    for want in ((), ("run",), ("demo",), ("sweep",), ("plot",), ("game",), ("game", "values"), ("scenario", "fields")):
+        assert want in HELP_PATHS
+
+
+@pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(p) or "qcoord")
+def test_help_text_is_clean(path):
+    res = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    text = res.stdout
+    assert text.startswith("Usage: qcoord")
+    assert "``" not in text  # reST literals from docstrings
+    assert "<bool>" not in text  # a type on flags that take no value
+    assert not re.search(r"\{[A-Za-z_]+\}", text), text  # {name} placeholders
+    assert "{" not in text.splitlines()[0]
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_run_help_keeps_square_brackets():
+    res = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "100"})
+    assert "[scenario]" in res.stdout and "[study]" in res.stdout  # not eaten as Rich markup
+    assert "--force" in res.stdout
 
 
 def test_usage_line_names_arguments_without_braces():

@@ -310,7 +310,7 @@ def values(
 
 @game_app.command("list")
 def list_games() -> None:
-    """The library games accepted by ``qcoord game values`` (name, questions, answers)."""
+    """The library games accepted by 'qcoord game values' (name, questions, answers)."""
     table = Table(title="library games")
     for col in ("name", "questions (Alice x Bob)", "answers (Alice x Bob)"):
         table.add_column(col)

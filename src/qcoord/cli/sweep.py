@@ -46,7 +46,7 @@ def _parse_where(items: list[str] | None) -> dict[str, Any]:
 
 @app.command("sweep")
 def sweep_cmd(
-    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML): base scenario, axes, classes, replications, seed.")],
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML; examples/sweeps/*.toml): base scenario, axes, classes, replications, seed.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="SQLite results file (created, or resumed).")],
     workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Worker processes (local pool or LocalCluster); default: CPU count.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address of an existing cluster (tcp://host:8786).")] = None,
@@ -134,16 +134,16 @@ def sweep_cmd(
         _out.print(t)
 
 
-@app.command("plot")
+@app.command("plot", short_help="Draw gain heatmaps or line plots (CI bands) of a sweep's results.")
 def plot_cmd(
-    sweep: Annotated[Path, typer.Argument(help="SQLite results of `qcoord sweep`.")],
+    sweep: Annotated[Path, typer.Argument(help="SQLite results of 'qcoord sweep'.")],
     x: Annotated[str, typer.Option("--x", help="Axis on the horizontal.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the PNG files.")],
     y: Annotated[Optional[str], typer.Option("--y", help="Second axis: draw a heatmap over x and y.")] = None,
     by: Annotated[Optional[str], typer.Option("--by", help="Line plot: one line per value of this axis (one class).")] = None,
     metric: Annotated[Optional[str], typer.Option("--metric", help="Column to plot (default: the gain at equal waiting).")] = None,
     cls: Annotated[Optional[str], typer.Option("--class", help="Strategy class whose rows carry the heatmap metric.")] = None,
-    where: Annotated[Optional[list[str]], typer.Option("--where", help="Fix another axis: AXIS=VALUE (repeatable).")] = None,
+    where: Annotated[Optional[list[str]], typer.Option("--where", metavar="AXIS=VALUE", help="Fix another axis (repeatable).")] = None,
     max_figures: Annotated[int, typer.Option("--max-figures", help="Refuse to draw more figures than this.")] = 50,
 ) -> None:
     """Draw the gain heatmap over --x and --y (no-advantage region hatched), or lines with CI bands over --x.
