@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from importlib.metadata import version
@@ -158,3 +159,25 @@ def test_every_example_sweep_spec_is_recognised(tmp_path):
     flat = tmp_path / "flat.toml"  # a flat scenario is still a scenario
     flat.write_text("arrival_rate = 0.2\nseed = 3\n")
     assert load_scenario_file(flat)[0].arrival_rate == 0.2
+
+
+# --------------------------------------------------------------------------- tables off a terminal
+
+
+def test_tables_are_not_squeezed_when_stdout_is_not_a_terminal():
+    res = runner.invoke(app, ["game", "values", "chsh", "--restarts", "1"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    header = [line for line in lines if "quantity" in line]
+    assert len(header) == 1 and re.search(r"quantity\W+value\W+detail\W+time \(s\)", header[0]), res.stdout
+    npa = [line for line in lines if "NPA (certified upper bound)" in line]  # no cell wrapped
+    assert len(npa) == 1 and "level 1+ab" in npa[0] and "solver optimum" in npa[0], res.stdout
+
+
+def test_stdout_console_width_off_a_terminal(monkeypatch):
+    from qcoord.cli._app import NON_TTY_WIDTH, stdout_console
+
+    monkeypatch.setenv("COLUMNS", "80")
+    con = stdout_console(file=io.StringIO())  # not a terminal
+    assert not con.is_terminal and con.width >= NON_TTY_WIDTH >= 120
+    assert stdout_console(file=io.StringIO(), width=90).width == 90  # an explicit width wins

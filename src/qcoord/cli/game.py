@@ -45,7 +45,7 @@ from ..games import (
     quantum_lower_bound,
 )
 from ..games.npa import MAX_MATRIX_SIZE
-from ._app import game_app
+from ._app import game_app, stdout_console
 
 __all__ = ["values", "list_games", "load_game", "PARTS"]
 
@@ -304,7 +304,7 @@ def values(
         doc = {"game": {"name": g.name, "questions": [nx, ny], "answers": [na, nb]}, **out}
         sys.stdout.write(json.dumps(doc, indent=1) + "\n")
         return
-    _print_table(Console(), g, out, raw, strategy)
+    _print_table(stdout_console(), g, out, raw, strategy)
 
 
 
@@ -317,4 +317,4 @@ def list_games() -> None:
     for name in sorted(GAMES):
         na, nb, nx, ny = get_game(name).shape
         table.add_row(name, f"{nx} x {ny}", f"{na} x {nb}")
-    Console().print(table)
+    stdout_console().print(table)

@@ -19,10 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ._app import app
+from ._app import app, stdout_console
 
 _err = Console(stderr=True)
-_out = Console()
 
 
 def _fail(msg: str, code: int = 2) -> "typer.Exit":
@@ -131,7 +130,7 @@ def sweep_cmd(
         t.add_row("wall time", _fmt_s(summary.elapsed_s))
         t.add_row("executor", summary.executor)
         t.add_row("results", str(out) + (f" (CSV: {export})" if export is not None else ""))
-        _out.print(t)
+        stdout_console().print(t)
 
 
 @app.command("plot", short_help="Draw gain heatmaps or line plots (CI bands) of a sweep's results.")
@@ -188,8 +187,9 @@ def plot_cmd(
                                           axes=axes, out=path))
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    out_con = stdout_console(highlight=False)
     for p in written:
-        _out.print(str(p), highlight=False)
+        out_con.print(str(p), soft_wrap=True)
 
 
 def _slug(v: Any) -> str:
