@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sst
 
-from qcoord.analysis import AnalysisError, critical_visibility, crossover, estimate, gain_at_equal, lower_envelope, upper_envelope
+from qcoord.analysis import AnalysisError, critical_visibility, estimate, gain_at_equal, lower_envelope, upper_envelope
+from qcoord.analysis import crossing as crossover
 from qcoord.compile import compile_game, solve
 from qcoord.system import Scenario
 

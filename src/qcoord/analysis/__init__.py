@@ -1,36 +1,59 @@
-"""Analysis: frontiers, matching at equal waiting, the published claims, figures and reports.
+"""Analysis: the study layer (arms, runs, readings, claims, verdicts), its report and figures.
 
-Public surface:
+Data flows one way::
 
-- :func:`evaluate_point` (one row per strategy class, used by sweeps), :func:`run_point`,
-  :func:`frontier` / :class:`Frontier`, :func:`compare`;
-- the claims: :func:`run_study` (everything ``qcoord demo`` runs; :class:`StudyConfig`,
-  :data:`QUICK`, :data:`FULL`) and the claim functions of :mod:`qcoord.analysis.claims`
-  (``claim_convex_gain``, ``control_linear``, ``claim_convexity``, ``claim_middle_p``,
-  ``claim_visibility``, ``claim_latency``, ``claim_np_control``, ``scope_*``);
-- statistics: :func:`estimate` / :class:`Estimate`, :func:`gain_at_equal` (Pareto front or
-  concave envelope), :func:`pareto_front`, :func:`upper_envelope`, :func:`lower_envelope`;
-- figures: :func:`plot_frontier`, :func:`plot_gain_vs_visibility`, :func:`plot_gain_vs_delay`;
-- results and report: :class:`ClaimResult`, :class:`StudyResult`, :func:`write_report`.
+    arms (what each policy is) -> run_arms -> Run (SimulationResult per arm, baselines as an axis)
+    Run -> readings (paired Pareto gains) -> claims: measure(Evidence) -> Measurement
+    Measurement -> decide(measurement, Rules) -> Verdict -> report (the only place that writes words)
+
+Public surface: :class:`Arm` and the catalogue functions of :mod:`~qcoord.analysis.arms`;
+:class:`Run`, :func:`run_arms`; :func:`pareto_readings` / :class:`ParetoGain`;
+:data:`CLAIMS`, :class:`Claim`, :class:`Evidence`; :class:`Rules`, :class:`Verdict`,
+:func:`direction`; :func:`run_study`, :class:`Study`, :class:`StudyConfig`, :data:`QUICK`,
+:data:`FULL`; :func:`write_report`; :func:`evaluate_point` (one row per strategy class, for sweeps);
+statistics :func:`estimate`, :func:`upper_envelope`, :func:`lower_envelope`, :func:`pareto_front`,
+:func:`gain_at_equal`.
 """
 
-from .core import DEFAULT_CLASSES, Frontier, PointRun, compare, evaluate_point, frontier, matched_mixture, rows_from_run, run_point
-from .claims import FULL, QUICK, StudyConfig, critical_visibility, crossover
-from .study import run_study
-from .plots import plot_frontier, plot_gain_vs_delay, plot_gain_vs_lam, plot_gain_vs_visibility
+from .arms import BENCHMARK_FAMILIES, FAMILIES, Arm
+from .claims import CLAIMS, Claim, Evidence, crossing
+from .experiment import HEADLINE_BASELINE, Run, run_arms
+from .points import evaluate_point
+from .readings import READINGS, ParetoGain, pareto_readings
 from .report import REPORT_FILES, write_report
-from .results import ClaimResult, StudyResult
 from .stats import AnalysisError, Estimate, estimate, gain_at_equal, lower_envelope, pareto_front, upper_envelope
+from .study import FULL, QUICK, Outcome, Study, StudyConfig, critical_visibility, run_study, strategy_rows
+from .verdicts import RULES, Rules, Verdict, direction
 
 __all__ = [
-    "DEFAULT_CLASSES",
+    "Arm",
+    "FAMILIES",
+    "BENCHMARK_FAMILIES",
+    "Run",
+    "run_arms",
+    "HEADLINE_BASELINE",
+    "ParetoGain",
+    "READINGS",
+    "pareto_readings",
+    "CLAIMS",
+    "Claim",
+    "Evidence",
+    "crossing",
+    "Rules",
+    "RULES",
+    "Verdict",
+    "direction",
+    "StudyConfig",
+    "QUICK",
+    "FULL",
+    "Study",
+    "Outcome",
+    "run_study",
+    "strategy_rows",
+    "critical_visibility",
     "evaluate_point",
-    "run_point",
-    "rows_from_run",
-    "PointRun",
-    "frontier",
-    "Frontier",
-    "compare",
+    "REPORT_FILES",
+    "write_report",
     "AnalysisError",
     "Estimate",
     "estimate",
@@ -38,19 +61,4 @@ __all__ = [
     "upper_envelope",
     "lower_envelope",
     "pareto_front",
-    "matched_mixture",
-    "plot_frontier",
-    "plot_gain_vs_visibility",
-    "plot_gain_vs_delay",
-    "plot_gain_vs_lam",
-    "ClaimResult",
-    "StudyResult",
-    "REPORT_FILES",
-    "write_report",
-    "run_study",
-    "StudyConfig",
-    "QUICK",
-    "FULL",
-    "critical_visibility",
-    "crossover",
 ]

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from ._app import app
+from ._app import app, stdout_console
 
 __all__ = ["demo", "run", "load_scenario_file", "check_out_folder", "DEFAULT_SCENARIO"]
 
@@ -106,34 +106,16 @@ def _fail(err: Console, exc: BaseException) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _fmt(x: Any, nd: int = 4) -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if f != f else f"{f:.{nd}g}"
+def _table(study: Any) -> Table:
+    """The strategy-class table of a study (cells rendered by :mod:`qcoord.analysis.report`)."""
+    from qcoord.analysis.report import console_rows
 
-
-def _table(rows: list[dict[str, Any]], title: str) -> Table:
-    t = Table(title=title, show_lines=False)
-    from qcoord.analysis.report import frontier_note, gain_cell
-
-    for col in ("strategy class", "p (split)", "mean waiting ± CI", "throughput ± CI", "gain vs best local at equal W, % (95% CI)"):
-        t.add_column(col, justify="left" if col == "strategy class" else "right")
+    header, rows = console_rows(study)
+    t = Table(title=f"Strategy classes (T = {study.scenario.baseline}); gains vs the best local benchmark, paired 95% CI")
+    for k, col in enumerate(header):
+        t.add_column(col, justify="left" if k == 0 else "right")
     for r in rows:
-        gtxt = gain_cell(r)
-        if r.get("reference"):
-            gtxt = f"[dim]{gtxt}[/dim]"
-        t.add_row(
-            r["class"],
-            _fmt(r.get("split_prob"), 3),
-            f"{_fmt(r.get('mean_waiting'))} ± {_fmt(r.get('mean_waiting_hw'), 2)}",
-            f"{_fmt(r.get('throughput'), 6)} ± {_fmt(r.get('throughput_hw'), 2)}",
-            gtxt,
-        )
-    note = frontier_note(rows)
-    if note:
-        t.caption = note
+        t.add_row(*r)
     return t
 
 
@@ -175,32 +157,29 @@ def _run(
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(code=2) from None
+    from qcoord.analysis.report import headline_sentence, summary, verdict_word
+
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps(summary(result), indent=1, allow_nan=False) + "\n")
         return
-    con = Console()
+    con = stdout_console()
     sc = result.scenario
+    sol = result.evidence.solution
     con.print(
-        f"[bold]qcoord[/bold] scenario: utilisation {sc.get('arrival_rate')}, d = {sc.get('handoff_delay')}, "
-        f"D = {sc.get('message_latency')}, {sc.get('discipline')}, T = {sc.get('baseline')}; "
-        f"{result.extra['config']['replications']} x {result.extra['config']['n_pairs']} pairs, seed {result.seed}"
+        f"qcoord scenario: utilisation {sc.utilisation:g}, d = {sc.handoff_delay:g}, D = {sc.message_latency:g}, "
+        f"{sc.discipline}, T = {sc.baseline}; {sc.replications} x {sc.n_pairs} pairs, seed {result.seed}",
+        markup=False, highlight=False,
     )
-    s = result.solution
     con.print(
-        f"pair game (lam = {s.get('lam')}): classical {_fmt(s.get('classical_value'), 6)} "
-        f"(threshold rule: {s.get('is_threshold')}), entangled {_fmt(s.get('quantum_value'), 6)}, "
-        f"NPA-2 {_fmt(s.get('npa_value'), 6)}, no-signalling {_fmt(s.get('nonsignaling_value'), 6)}"
+        f"pair game (lam = {sol.compiled.lam:g}): classical {sol.classical_value:.6f}, entangled {sol.quantum_value:.6f}, "
+        f"NPA {sol.npa_value:.6f}, no-signalling {sol.nonsignaling_value:.6f}",
+        markup=False, highlight=False,
     )
-    con.print(_table(result.table, f"Strategy classes (T = {sc.get('baseline')})"))
-    for c in result.claims:
-        if c.verdict:
-            mark = f"[cyan]{c.verdict}[/cyan]"
-        elif c.key.startswith("scope"):
-            mark = {True: "[green]entanglement wins[/green]", False: "[yellow]entanglement loses[/yellow]", None: "n/a"}[c.held]
-        else:
-            mark = {True: "[green]held[/green]", False: "[red]did not hold[/red]", None: "n/a"}[c.held]
-        con.print(f"{mark}  {c.title}", highlight=False)
-    con.print(f"report: {paths['report.md'].parent} ({result.seconds:.1f} s)")
+    con.print(_table(result))
+    con.print(Text(headline_sentence(result).replace("**", "")))
+    for o in result.outcomes:
+        con.print(Text(f"{verdict_word(o):>26}  {o.claim.title}"), highlight=False)
+    con.print(Text(f"report: {paths['report.md'].parent} ({result.seconds:.1f} s)"))
 
 
 _OUT_HELP = "Report folder (created; refused if it exists and is not empty, unless --force)."
