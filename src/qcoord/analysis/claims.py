@@ -116,6 +116,8 @@ class Evidence:
         Convergence record of the costs estimated at load.
     links : mapping label -> arm name
         Entangled arms fed by link presets.
+    skipped : mapping claim key -> reason
+        Claims the study chose not to measure, and why.
     """
 
     run: Run
@@ -128,6 +130,7 @@ class Evidence:
     busy: BusyEvidence | None = None
     cost_estimate: Mapping[str, Any] | None = None
     links: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,10 @@ class Claim:
 
     def applies(self, evidence: Evidence) -> str | None:
         """Why the claim cannot be measured on this evidence (``None`` when it can)."""
+        if self.key in evidence.skipped:
+            return evidence.skipped[self.key]
         if self.needs == "busy" and evidence.busy is None:
-            return "not evaluated in this run (the reduced run skips it; the full run measures it)"
+            return "not evaluated in this run"
         if self.needs == "np" and evidence.np_solution is None:
             return "not evaluated in this run"
         if self.needs == "links" and not evidence.links:
@@ -292,11 +297,12 @@ def decide_convexity(m: Convexity, rules: Rules = RULES) -> Verdict:
         return Verdict(UNDEFINED, "needs at least two exponents k")
     for k, g in zip(m.powers, m.gains):
         if k > 1 and direction(g, rules) != "gain":
-            return Verdict(NOT_HELD, f"at k = {k:g} the gain is not significant ({direction(g, rules)})", direction(g, rules))
+            return Verdict(NOT_HELD, f"at k = {k:g} the gain is not significantly positive (reading: {direction(g, rules)})",
+                           direction(g, rules))
     for (k0, k1), s in zip(zip(m.powers, m.powers[1:]), m.steps):
         if direction(s, rules) != "gain":
-            return Verdict(NOT_HELD, f"the step from k = {k0:g} to k = {k1:g} is not a significant increase ({direction(s, rules)})",
-                           direction(s, rules))
+            return Verdict(NOT_HELD, f"the step from k = {k0:g} to k = {k1:g} is not a significant increase (reading: "
+                                     f"{direction(s, rules)})", direction(s, rules))
     return Verdict(HELD, "every gain for k > 1 and every step in k is significantly positive (paired 95% CIs)", "gain")
 
 

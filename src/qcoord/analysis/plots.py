@@ -88,7 +88,7 @@ def plot_frontier(
         axis.errorbar([hw], [ht], xerr=[headline["w_hw"]], yerr=[headline["t_hw"]], fmt="*", ms=14 if k == 0 else 16, color="C3",
                       mec="k", capsize=3, zorder=5, label="headline entangled strategy (95% CI)")
         axis.grid(alpha=0.3)
-        axis.set_xlabel("mean waiting per customer (units of mean demand)")
+        axis.set_xlabel("mean waiting per customer (units of mean demand)" if k == 0 else "mean waiting per customer")
     ax.set_ylabel("baseline throughput (output of both servers per unit time)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="lower right")

@@ -101,7 +101,7 @@ def est(e: Estimate | Mapping[str, Any], nd: int = 4) -> str:
     mean, hw = (e.mean, e.half_width) if isinstance(e, Estimate) else (e.get("mean"), e.get("half_width"))
     if not _finite(mean):
         return "undefined"
-    return f"{num(mean, nd)} ± {num(hw, 2)}" if _finite(hw) else f"{num(mean, nd)} (no CI)"
+    return f"{num(mean, nd)} ± {float(hw):.2g}" if _finite(hw) else f"{num(mean, nd)} (no CI)"
 
 
 def _d(e: Estimate) -> str:
@@ -205,7 +205,9 @@ def _r_latency(m: Latency) -> list[str]:
 
     lines = ["Each communicating policy at latency D against two frontiers at its own mean waiting (relative throughput; "
              "positive = the communication-free frontier wins): the entangled frontier (the entangled strategies of every "
-             "lam, nothing else) and the best local frontier; and their difference (what entanglement adds there).", "",
+             "lam, nothing else) and the best local frontier; and their difference (what entanglement adds there). A policy "
+             "that waits longer than every point of a frontier is compared with that frontier's top point (more waiting buys "
+             "nothing), which is why the naive rows reach a plateau.", "",
              "| protocol | D | entangled minus communicating | best local minus communicating | entangled minus local |",
              "|---|---|---|---|---|"]
     for p, label in PROTOCOLS.items():
@@ -294,8 +296,8 @@ def _gain_cells(r: Mapping[str, Any]) -> tuple[str, str]:
     g, w = r["gain"]["throughput_at_equal_waiting"], r["gain"]["waiting_at_equal_throughput"]
     if r.get("benchmark_member"):
         on = all(_finite(g.get(k)) and abs(float(g[k])) < 1e-12 for k in ("mean", "ci_low", "ci_high"))
-        return ("on the benchmark envelope" if on else f"benchmark member, {pct(g)} from the envelope"), (
-            "on the benchmark envelope" if on else pct(w))
+        return ("on the envelope (benchmark)" if on else f"{pct(g)} (benchmark)"), (
+            "on the envelope (benchmark)" if on else f"{pct(w)} (benchmark)")
     return pct(g), pct(w)
 
 
