@@ -194,6 +194,20 @@ def test_scope_asymmetric_names_the_ill_defined_rules():
     assert v.outcome == "loss" and "ill-posed" in v.reason and "never" in m.gains[0].excluded
 
 
+def test_scope_entangled_asymmetric_reads_the_paired_difference():
+    asym = arm("entangled_asym", "entangled", sym=False, headline=True, asymmetric=True)
+    run = headline_run(0.01)
+    ent = run.one(family="entangled", headline=True)
+    spec = {a: {"mean_waiting": run.values(a, "mean_waiting"),
+                "throughput": {lb: run.values(a, "throughput", lb) for lb in run.baselines}} for a in run.arms}
+    spec[asym] = dict(spec[ent])
+    m, v = judge("scope_entangled_asymmetric", ev(make_run(spec, baselines=power_baselines())))
+    assert v.outcome == "no significant difference" and all(abs(d.mean) < 1e-12 for d in m.differences)
+    spec[asym] = {**spec[ent], "throughput": {lb: t * 1.02 for lb, t in spec[ent]["throughput"].items()}}
+    m, v = judge("scope_entangled_asymmetric", ev(make_run(spec, baselines=power_baselines())))
+    assert v.outcome == "gain" and v.status == "held"
+
+
 def test_claims_that_need_more_evidence_are_undefined_with_a_reason():
     outs = evaluate_claims(ev(headline_run(0.01)))
     by = {o.claim.key: o for o in outs}

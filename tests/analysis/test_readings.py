@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from qcoord.analysis.readings import (
     restarts_at_equal_waiting,
+    waiting_at_equal_restarts,
     throughput_at_equal_waiting,
     waiting_at_equal_split,
     waiting_at_equal_throughput,
@@ -51,6 +52,15 @@ def test_restarts_at_equal_waiting_uses_the_lower_envelope():
     Rr = np.array([[0.3, 0.2, 0.15]])
     # at W = 0.5 the envelope is 0.25; 0.2 restarts avoid 20%
     assert restarts_at_equal_waiting(W, Rr, [0.5], [0.2])[0] == pytest.approx(0.2)
+
+
+def test_waiting_at_equal_restarts_reads_the_same_trade_the_other_way():
+    Rr = np.array([[0.3, 0.2, 0.15]])
+    # at 0.25 restarts the benchmark needs W = 0.5; a target waiting 0.4 there saves 20%
+    assert waiting_at_equal_restarts(Rr, W, [0.25], [0.4])[0] == pytest.approx(0.2)
+    # fewer restarts than any benchmark point: undefined; more than the least-waiting point needs: its waiting
+    assert np.isnan(waiting_at_equal_restarts(Rr, W, [0.1], [1.0])[0])
+    assert waiting_at_equal_restarts(np.array([[0.3, 0.2, 0.15]]), np.array([[0.1, 0.5, 1.0]]), [0.4], [0.05])[0] == pytest.approx(0.5)
 
 
 def test_waiting_at_equal_split():

@@ -129,10 +129,12 @@ def class_arms(solution: Any, *, latency: float | None = None, observation: str 
     """One headline arm per strategy class of a solved game (:func:`qcoord.compile.to_policy`).
 
     ``local`` (role-symmetric), ``local_asym``, ``shared`` (the classical mixture with the entangled
-    strategy's one-shot split probability), ``entangled``, ``naive``, ``hold`` (at ``latency``,
-    default the scenario's) and ``oracle``.
+    strategy's one-shot split probability), ``entangled``, ``entangled_asym`` (the same strategy,
+    server 0 always measuring as Alice), ``naive``, ``hold`` (at ``latency``, default the scenario's)
+    and ``oracle``.
     """
     from qcoord.compile import to_policy
+    from qcoord.policies import Entangled, LocalRule
 
     lam = float(solution.compiled.lam)
     common = {"lam": lam, "observation": observation, "costs": "closed_form"}
@@ -153,6 +155,12 @@ def class_arms(solution: Any, *, latency: float | None = None, observation: str 
             kw["latency"] = d
             extra = {**extra, "latency": d}
         out.append(Arm(kind, to_policy(solution, kind, **kw), family, sym, {**common, **extra}, label, headline=True))
+        if kind == "entangled":
+            cs = solution.classical_strategy
+            pol = Entangled(solution.quantum.strategy, role_symmetric=False, name="entangled_asym",
+                            fallback=LocalRule(cs.alice, cs.bob, role_symmetric=False))
+            out.append(Arm("entangled_asym", pol, "entangled", False, {**common, "visibility": 1.0, "asymmetric": True},
+                           "entangled, role-asymmetric (server 0 always measures as A)", headline=True))
     return out
 
 

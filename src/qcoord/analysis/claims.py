@@ -43,6 +43,7 @@ __all__ = [
     "Latency",
     "Certificate",
     "ScopeAsymmetric",
+    "ScopeEntangledAsymmetric",
     "ScopeBusy",
     "ScopeCosts",
     "ScopeLinks",
@@ -111,6 +112,8 @@ class Evidence:
         Label of ``T(t) = t`` in the run.
     np_solution : Solution, optional
         The headline game under the non-preemptive discipline.
+    fcfs_solution : Solution, optional
+        The headline game under FCFS with per-customer waiting.
     busy : BusyEvidence, optional
     cost_estimate : dict, optional
         Convergence record of the costs estimated at load.
@@ -127,6 +130,7 @@ class Evidence:
     powers: Mapping[float, str]
     linear: str
     np_solution: Any = None
+    fcfs_solution: Any = None
     busy: BusyEvidence | None = None
     cost_estimate: Mapping[str, Any] | None = None
     links: Mapping[str, str] = field(default_factory=dict)
@@ -144,6 +148,7 @@ class Claim:
     measure: Callable[[Evidence], Any]
     decide: Callable[[Any, Rules], Verdict]
     needs: str = ""
+    subject: str = "entanglement"
 
     def applies(self, evidence: Evidence) -> str | None:
         """Why the claim cannot be measured on this evidence (``None`` when it can)."""
@@ -160,8 +165,10 @@ class Claim:
         return None
 
 
-def _headline(run: Run) -> Arm:
-    return run.one(family="entangled", headline=True)
+def headline_arm(run: Run) -> Arm:
+    """The headline entangled arm: ideal pairs, role-symmetric, the headline price."""
+    return run.one(family="entangled", headline=True, role_symmetric=True)
+
 
 
 def _readings(run: Run, target: Arm, baseline: str, mode: str = "reference") -> ParetoGain:
@@ -232,7 +239,7 @@ def premise_strictly_convex(T: Any) -> str | None:
 def measure_convex(ev: Evidence) -> ConvexGain:
     run = ev.run
     premise = premise_strictly_convex(run.scenario.baseline)
-    ent = _headline(run)
+    ent = headline_arm(run)
     allg = _readings(run, ent, HEADLINE_BASELINE, "all")
     symg = _readings(run, ent, HEADLINE_BASELINE, "symmetric")
     return ConvexGain(str(run.scenario.baseline), premise, allg, symg, "symmetric" if allg.excluded else "all")
@@ -258,7 +265,7 @@ class LinearControl:
 
 
 def measure_linear(ev: Evidence) -> LinearControl:
-    return LinearControl(_readings(ev.run, _headline(ev.run), ev.linear))
+    return LinearControl(_readings(ev.run, headline_arm(ev.run), ev.linear))
 
 
 def decide_linear(m: LinearControl, rules: Rules = RULES) -> Verdict:
@@ -283,7 +290,7 @@ class Convexity:
 
 def measure_convexity(ev: Evidence) -> Convexity:
     run = ev.run
-    ent = _headline(run)
+    ent = headline_arm(run)
     ks = tuple(sorted(ev.powers))
     rs = [_readings(run, ent, ev.powers[k], "symmetric") for k in ks]
     per = [r.per_replication["throughput_at_equal_waiting"] for r in rs]
@@ -474,6 +481,7 @@ class Certificate:
     npa: float
     nonsignaling: float
     npa_level: Any
+    discipline: str = "np"
 
     @property
     def gap(self) -> float:
@@ -481,20 +489,28 @@ class Certificate:
         return max(abs(self.quantum - self.classical), abs(self.npa - self.classical), abs(self.nonsignaling - self.classical))
 
 
-def measure_np(ev: Evidence) -> Certificate:
-    s = ev.np_solution
+def _certificate(s: Any, discipline: str) -> Certificate:
     return Certificate(float(s.classical_value), float(s.quantum_value), float(s.npa_value), float(s.nonsignaling_value),
-                       getattr(getattr(s, "npa", None), "level", 2))
+                       getattr(getattr(s, "npa", None), "level", 2), discipline)
 
 
-def decide_np(m: Certificate, rules: Rules = RULES) -> Verdict:
-    vals = (m.classical, m.quantum, m.npa, m.nonsignaling)
-    if not all(math.isfinite(v) for v in vals):
-        return Verdict(UNDEFINED, "some one-shot value was not computed")
-    if m.gap <= rules.numerical_equal:
-        return Verdict(HELD, f"classical = entangled = NPA = no-signalling within {rules.numerical_equal:g}: no strategy "
-                             "without communication can do better, a certified zero", "no significant difference")
-    return Verdict(NOT_HELD, f"the values differ by {m.gap:.1e}", "gain")
+def measure_np(ev: Evidence) -> tuple[Certificate, ...]:
+    out = [_certificate(ev.np_solution, "np")]
+    if ev.fcfs_solution is not None:
+        out.append(_certificate(ev.fcfs_solution, "fcfs"))
+    return tuple(out)
+
+
+def decide_np(m: Certificate | Sequence[Certificate], rules: Rules = RULES) -> Verdict:
+    certs = (m,) if isinstance(m, Certificate) else tuple(m)
+    for c in certs:
+        if not all(math.isfinite(v) for v in (c.classical, c.quantum, c.npa, c.nonsignaling)):
+            return Verdict(UNDEFINED, f"some one-shot value of the {c.discipline} game was not computed")
+        if c.gap > rules.numerical_equal:
+            return Verdict(NOT_HELD, f"the {c.discipline} game's values differ by {c.gap:.1e}", "gain")
+    names = " and ".join(c.discipline for c in certs)
+    return Verdict(HELD, f"{names}: classical = entangled = NPA = no-signalling within {rules.numerical_equal:g}: no strategy "
+                         "without communication can do better, a certified zero", "no significant difference")
 
 
 # ====================================================================== scope items
@@ -508,7 +524,7 @@ class ScopeAsymmetric:
 
 def measure_asymmetric(ev: Evidence) -> ScopeAsymmetric:
     ks = tuple(k for k in sorted(ev.powers) if k > 1)
-    return ScopeAsymmetric(ks, tuple(_readings(ev.run, _headline(ev.run), ev.powers[k], "all") for k in ks))
+    return ScopeAsymmetric(ks, tuple(_readings(ev.run, headline_arm(ev.run), ev.powers[k], "all") for k in ks))
 
 
 def _combine(dirs: Sequence[str]) -> str:
@@ -536,6 +552,34 @@ def decide_asymmetric(m: ScopeAsymmetric, rules: Rules = RULES) -> Verdict:
            "meaningful") if excluded else ""
     return _scope(_combine(dirs), "reading of the throughput gain at equal waiting per k: " + ", ".join(
         f"k = {k:g}: {d}" for k, d in zip(m.powers, dirs)) + "." + why)
+
+
+@dataclass(frozen=True)
+class ScopeEntangledAsymmetric:
+    """The headline entangled strategy played role-asymmetrically minus played role-symmetrically.
+
+    Per ``T`` (the headline and each ``t^k``): the paired difference of their relative throughput
+    gains at equal waiting over the same benchmark (:meth:`Run.reference`).
+    """
+
+    baselines: tuple[str, ...]
+    differences: tuple[Estimate, ...]
+
+
+def measure_entangled_asymmetric(ev: Evidence) -> ScopeEntangledAsymmetric:
+    run = ev.run
+    sym, asym = headline_arm(run), run.one(family="entangled", asymmetric=True)
+    labels = (HEADLINE_BASELINE, *(ev.powers[k] for k in sorted(ev.powers) if k > 1))
+    key = "throughput_at_equal_waiting"
+    diffs = tuple(estimate(_readings(run, asym, lb).per_replication[key] - _readings(run, sym, lb).per_replication[key],
+                           drop_nonfinite=True) for lb in labels)
+    return ScopeEntangledAsymmetric(tuple(str(run.baselines[lb]) for lb in labels), diffs)
+
+
+def decide_entangled_asymmetric(m: ScopeEntangledAsymmetric, rules: Rules = RULES) -> Verdict:
+    dirs = [direction(d, rules) for d in m.differences]
+    return _scope(_combine(dirs), "role-asymmetric minus role-symmetric entangled strategy, per T: "
+                  + ", ".join(f"{b}: {d}" for b, d in zip(m.baselines, dirs)))
 
 
 @dataclass(frozen=True)
@@ -578,7 +622,7 @@ class ScopeCosts:
 
 def measure_costs(ev: Evidence) -> ScopeCosts:
     run = ev.run
-    a0 = _headline(run)
+    a0 = headline_arm(run)
     a1 = run.one(family="entangled", costs="estimated")
     g0 = _readings(run, a0, HEADLINE_BASELINE)
     g1 = _readings(run, a1, HEADLINE_BASELINE)
@@ -640,10 +684,13 @@ CLAIMS: tuple[Claim, ...] = (
           "visibilities below v*", measure_visibility, decide_visibility),
     Claim("claim6_latency", "advantage", "Claim 6: communication wins at small message latency D, entanglement beyond a crossover",
           "the best local frontier against the same communicating policies", measure_latency, decide_latency),
-    Claim("claim7_np", "certificate", "Claim 7 (control): with non-preemptive service (np) entanglement cannot help, certified",
+    Claim("claim7_np", "certificate", "Claim 7 (control): with non-preemptive service (np), or FCFS with per-customer waiting, entanglement cannot help, certified",
           "this is a control", measure_np, decide_np, needs="np"),
     Claim("scope_asymmetric", "scope", "Scope: entangled (role-symmetric) vs role-asymmetric local strategies for T = t^k",
           "claim 3 (role-symmetric comparison)", measure_asymmetric, decide_asymmetric),
+    Claim("scope_entangled_asymmetric", "scope", "Scope: the entangled strategy played role-asymmetrically (server 0 always measures as A)",
+          "the same strategy, role-symmetric", measure_entangled_asymmetric, decide_entangled_asymmetric,
+          subject="the role-asymmetric entangled strategy"),
     Claim("scope_backlog", "scope", "Scope: utilisation 0.3, servers that see their own busy flag (game priced per idle server)",
           "busy-aware local rules", measure_busy, decide_busy, needs="busy"),
     Claim("scope_estimated_costs", "scope", "Scope: compiling the game with costs estimated by simulation at the actual load",

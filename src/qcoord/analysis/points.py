@@ -119,7 +119,8 @@ def evaluate_point(
         out.update(gain_equal_waiting=ga.get("mean", nan), gain_ci_low=ga.get("ci_low", nan), gain_ci_high=ga.get("ci_high", nan),
                    gain_significant=r["gain_direction"] == "gain", ill_defined=r["ill_defined"] or "")
         for key, col in (("throughput_at_equal_waiting", "gain_relative"), ("waiting_at_equal_throughput", "waiting_saved_equal_throughput"),
-                         ("restarts_at_equal_waiting", "restarts_avoided_equal_waiting"), ("waiting_at_equal_split", "waiting_saved_equal_split")):
+                         ("restarts_at_equal_waiting", "restarts_avoided_equal_waiting"),
+                         ("waiting_at_equal_restarts", "waiting_saved_equal_restarts"), ("waiting_at_equal_split", "waiting_saved_equal_split")):
             e = g.get(key) or {}
             out[col] = e.get("mean", nan)
             out[f"{col}_ci_low"] = e.get("ci_low", nan)

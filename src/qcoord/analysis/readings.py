@@ -17,6 +17,10 @@ restarts at equal waiting
     :math:`(\hat R(W_e) - R_e) / \hat R(W_e)`: restarts (interruptions of an idle baseline run, per
     unit time) avoided, :math:`\hat R` = lower convex envelope of the benchmark's (W, R) points,
     non-increasing part. Independent of ``T``.
+waiting at equal restart rate
+    :math:`(\hat W_R(R_e) - W_e) / \hat W_R(R_e)`: the same restarts/waiting trade read along the other
+    axis, :math:`\hat W_R` = lower convex envelope of the benchmark's (R, W) points, non-increasing part
+    (undefined where :math:`R_e` is below every benchmark point). Independent of ``T``.
 waiting at equal split probability
     :math:`(\hat W_p(p_e) - W_e) / \hat W_p(p_e)`, :math:`\hat W_p` = lower convex envelope of (p, W).
 
@@ -42,6 +46,7 @@ __all__ = [
     "throughput_at_equal_waiting",
     "waiting_at_equal_throughput",
     "restarts_at_equal_waiting",
+    "waiting_at_equal_restarts",
     "waiting_at_equal_split",
     "frontier_difference",
 ]
@@ -54,6 +59,7 @@ READINGS: tuple[str, ...] = (
     "throughput_at_equal_waiting",
     "waiting_at_equal_throughput",
     "restarts_at_equal_waiting",
+    "waiting_at_equal_restarts",
     "waiting_at_equal_split",
 )
 
@@ -114,6 +120,20 @@ def restarts_at_equal_waiting(W: ArrayLike, R: ArrayLike, w: ArrayLike, rr: Arra
         ref = envelope_at(we, re, w[r])
         if np.isfinite(ref) and ref > _TINY:
             out[r] = (ref - rr[r]) / ref
+    return out
+
+
+def waiting_at_equal_restarts(R: ArrayLike, W: ArrayLike, rr: ArrayLike, w: ArrayLike) -> NDArray[np.float64]:
+    """Per-replication relative waiting saved at equal restart rate (module notes)."""
+    R, rr = _shape(R, rr)
+    W, w = _shape(W, w)
+    out = np.full(w.shape, np.nan)
+    for r in range(w.size):
+        re, we = lower_envelope(R[r], W[r])
+        k = int(np.argmin(we))
+        ref = envelope_at(re[: k + 1], we[: k + 1], rr[r])
+        if np.isfinite(ref) and ref > _TINY:
+            out[r] = (ref - w[r]) / ref
     return out
 
 
@@ -246,6 +266,7 @@ def pareto_readings(run: Any, target: Any, benchmark: Sequence[Any], *, baseline
         "throughput_at_equal_waiting": throughput_at_equal_waiting(W, T, w, t),
         "waiting_at_equal_throughput": waiting_at_equal_throughput(W, T, w, t),
         "restarts_at_equal_waiting": restarts_at_equal_waiting(W, R, w, rr),
+        "waiting_at_equal_restarts": waiting_at_equal_restarts(R, W, rr, w),
         "waiting_at_equal_split": waiting_at_equal_split(P, W, p, w),
     }
     rel = per["throughput_at_equal_waiting"]

@@ -14,8 +14,22 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..system.result import Estimate, estimate
-from .claims import Certificate, ConvexGain, Convexity, Latency, LinearControl, MiddleP, ScopeAsymmetric, ScopeBusy, \
-    ScopeCosts, ScopeLinks, Visibility, to_jsonable
+from .claims import (
+    Certificate,
+    ConvexGain,
+    Convexity,
+    Latency,
+    LinearControl,
+    MiddleP,
+    ScopeAsymmetric,
+    ScopeBusy,
+    ScopeCosts,
+    ScopeEntangledAsymmetric,
+    ScopeLinks,
+    Visibility,
+    headline_arm,
+    to_jsonable,
+)
 from .experiment import HEADLINE_BASELINE
 from .plots import plot_frontier, plot_gain_vs_delay, plot_gain_vs_visibility
 from .readings import READINGS, ParetoGain
@@ -41,6 +55,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
                                "clock reaches every chord of their points without communication"),
     ("entangled", "each server measures its half of a shared entangled pair in a basis chosen by its own class; the "
                   "outcome is its decision. No message is exchanged"),
+    ("entangled_asym", "the same entangled strategy, role-asymmetric: server 0 always measures as 'A'"),
     ("naive", "naive communicate: both servers exchange their classes (message latency D), every customer waits D, then "
               "the pair game's joint optimum is played"),
     ("hold", "hold-for-message: one server keeps and sends its class; the other forwards a short customer at once and "
@@ -63,6 +78,7 @@ _READING_WORDS = {
     "throughput_at_equal_waiting": "throughput at equal mean waiting",
     "waiting_at_equal_throughput": "mean waiting saved at equal throughput",
     "restarts_at_equal_waiting": "restarts avoided at equal mean waiting",
+    "waiting_at_equal_restarts": "mean waiting saved at equal restart rate",
     "waiting_at_equal_split": "mean waiting saved at equal split probability",
 }
 
@@ -112,7 +128,8 @@ def verdict_word(o: Outcome) -> str:
     """The short verdict of an outcome, as the report and the terminal print it."""
     v = o.verdict
     if o.claim.kind == "scope":
-        return {"gain": "entanglement gains", "loss": "entanglement loses", "no significant difference": "no significant difference",
+        subj = o.claim.subject
+        return {"gain": f"{subj} gains", "loss": f"{subj} loses", "no significant difference": "no significant difference",
                 "undefined": "undefined"}.get(v.outcome or "undefined", "undefined")
     return {HELD: "HELD", NOT_HELD: "NOT HELD"}.get(v.status, "UNDEFINED")
 
@@ -131,9 +148,12 @@ def headline_sentence(study: Study) -> str:
     pair = [("less mean waiting at equal throughput", wt), ("more throughput at equal mean waiting", thr)]
     pair.sort(key=lambda x: -abs(x[1].mean) if direction(x[1]) == "gain" else 0.0)
     first, second = pair
+    other = (f"{100 * second[1].mean:.2f}% {second[0]} ({pct(second[1])})" if direction(second[1]) == "gain"
+             else f"{second[0]}: {pct(second[1])} ({direction(second[1])})")
     return (f"Against {bench}, entangled routing gives **{100 * first[1].mean:.2f}% {first[0]}** ({pct(first[1])}); "
-            f"read along the other axis, {100 * second[1].mean:.2f}% {second[0]} ({pct(second[1])}). "
-            f"It avoids {pct(rs)} of the restarts of an idle baseline run at equal waiting.")
+            f"read along the other axis, {other}. "
+            + (f"It avoids {100 * rs.mean:.2f}% of the restarts of an idle baseline run at equal waiting ({pct(rs)})."
+               if direction(rs) == "gain" else f"Restarts of an idle baseline run at equal waiting: {pct(rs)} ({direction(rs)})."))
 
 
 # ====================================================================== renderers per claim
@@ -226,9 +246,9 @@ def _r_latency(m: Latency) -> list[str]:
     return lines
 
 
-def _r_np(m: Certificate) -> list[str]:
-    return [f"classical {m.classical:.6f}, entangled (see-saw) {m.quantum:.6f}, NPA level {m.npa_level} {m.npa:.6f}, "
-            f"no-signalling {m.nonsignaling:.6f}; largest gap {m.gap:.1e}."]
+def _r_np(ms: Sequence[Certificate]) -> list[str]:
+    return [f"- {m.discipline}: classical {m.classical:.6f}, entangled (see-saw) {m.quantum:.6f}, NPA level {m.npa_level} "
+            f"{m.npa:.6f}, no-signalling {m.nonsignaling:.6f}; largest gap {m.gap:.1e}." for m in ms]
 
 
 def _r_asym(m: ScopeAsymmetric) -> list[str]:
@@ -238,6 +258,11 @@ def _r_asym(m: ScopeAsymmetric) -> list[str]:
                      f"(role-asymmetric included): {pct(g.throughput)} ({_d(g.throughput)})"
                      + (f"; excluded as ill-defined: {', '.join(f'`{n}`' for n in sorted(g.excluded))}" if g.excluded else ""))
     return lines
+
+
+def _r_entangled_asym(m: ScopeEntangledAsymmetric) -> list[str]:
+    return [f"- T = {b}: role-asymmetric minus role-symmetric, throughput at equal waiting: {pct(d)} ({_d(d)})"
+            for b, d in zip(m.baselines, m.differences)]
 
 
 def _r_busy(m: ScopeBusy) -> list[str]:
@@ -280,6 +305,7 @@ RENDERERS: dict[str, Callable[[Any], list[str]]] = {
     "claim6_latency": _r_latency,
     "claim7_np": _r_np,
     "scope_asymmetric": _r_asym,
+    "scope_entangled_asymmetric": _r_entangled_asym,
     "scope_backlog": _r_busy,
     "scope_estimated_costs": _r_costs,
     "scope_links": _r_links,
@@ -356,7 +382,7 @@ def _figures(study: Study, out: Path) -> dict[str, Path]:
         f"hold-for-message (D = {study.scenario.message_latency:g})": _cloud(run, run.select(name="hold"), HEADLINE_BASELINE),
         "oracle (pair-game optimum, D = 0)": _cloud(run, run.select(name="oracle"), HEADLINE_BASELINE),
     }
-    head = _cloud(run, [run.one(family="entangled", headline=True)], HEADLINE_BASELINE)
+    head = _cloud(run, [headline_arm(run)], HEADLINE_BASELINE)
     note = ("Lines join the means; the gains in the report are computed per replication. "
             + (f"Excluded as ill-defined: {', '.join(sorted(flagged))}." if flagged else "")
             + (" Benchmark: role-symmetric local rules only (all classical strategies is ill-posed under this T)." if sym_only else ""))
@@ -453,12 +479,21 @@ def render_markdown(study: Study) -> str:
         "at equal throughput, or as restarts avoided, is larger. Every figure is a paired difference with its 95% CI; "
         f"differences below {100 * rules.practical_zero:g}% are treated as zero.", "",
     ]
+    rows = {r["class"]: r for r in strategy_rows(run, HEADLINE_BASELINE, rules)}
+    tail = [(lab, rows[c]) for c, lab in (("entangled", "entangled"), ("local", "the best local rule"),
+                                          ("shared", "shared randomness at the entangled strategy's split probability"))
+            if c in rows]
+    if tail:
+        lines += ["Waiting in the tail (p95 / p99, units of mean demand): " + "; ".join(
+            f"{lab} {num(r['waiting_p95']['mean'], 3)} / {num(r['waiting_p99']['mean'], 3)} (mean {num(r['mean_waiting']['mean'], 3)})"
+            for lab, r in tail) + ". Entangled routing consolidates more pairs than the best local rule, so its tail is "
+            "longer than that rule's; compare it with strategies of the same split probability.", ""]
     if losses or nulls or failed:
         lines.append("Where entanglement does not help here:")
         for o in failed:
             lines.append(f"- {o.claim.title}: NOT HELD ({o.verdict.reason}).")
         for o in losses:
-            lines.append(f"- {o.claim.title}: entanglement loses ({o.verdict.reason}).")
+            lines.append(f"- {o.claim.title}: {verdict_word(o)} ({o.verdict.reason}).")
         for o in nulls:
             lines.append(f"- {o.claim.title}: no significant difference ({o.verdict.reason}).")
         lines.append("")

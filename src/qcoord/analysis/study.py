@@ -33,6 +33,7 @@ from .arms import (
 from .claims import CLAIMS, BusyEvidence, Claim, Evidence, to_jsonable
 from .experiment import HEADLINE_BASELINE, Run, run_arms
 from .readings import pareto_readings
+from .stats import AnalysisError
 from .verdicts import RULES, UNDEFINED, Rules, Verdict, direction
 
 __all__ = ["StudyConfig", "QUICK", "FULL", "Study", "Outcome", "run_study", "power_label", "strategy_rows",
@@ -277,6 +278,7 @@ def run_study(
         tick("solve games", i + 1, len(lams))
     v_crit = critical_visibility(head)
     np_sol = solve(compile_game(sc.replace(discipline="np", backlog_levels=()), cfg.lam), restarts=cfg.restarts, seed=root)
+    fcfs_sol = solve(compile_game(sc.replace(discipline="fcfs", backlog_levels=()), cfg.lam), restarts=cfg.restarts, seed=root)
     timings["solve games"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------ arms
@@ -330,14 +332,17 @@ def run_study(
         timings["busy-flag check"] = time.perf_counter() - t0
 
     ev = Evidence(run=run, solution=head, solutions=sols, critical_visibility=v_crit, powers=powers,
-                  linear=powers[1.0], np_solution=np_sol, busy=busy, cost_estimate=cost_record, links=links, skipped=skipped)
+                  linear=powers[1.0], np_solution=np_sol, fcfs_solution=fcfs_sol, busy=busy, cost_estimate=cost_record, links=links, skipped=skipped)
     outcomes = tuple(evaluate_claims(ev, rules))
     return Study(scenario=sc, config=cfg, evidence=ev, outcomes=outcomes, seed=root, quick=bool(quick),
                  seconds=time.perf_counter() - t_start, timings=timings, rules=rules)
 
 
 def evaluate_claims(ev: Evidence, rules: Rules = RULES, claims: tuple[Claim, ...] = CLAIMS) -> list[Outcome]:
-    """Measure and decide every claim on ``ev`` (a claim that does not apply is ``undefined`` with why)."""
+    """Measure and decide every claim on ``ev``.
+
+    A claim that does not apply, or whose arms the run does not hold, is ``undefined`` with the reason.
+    """
     out = []
     for c in claims:
         t0 = time.perf_counter()
@@ -345,7 +350,11 @@ def evaluate_claims(ev: Evidence, rules: Rules = RULES, claims: tuple[Claim, ...
         if why is not None:
             out.append(Outcome(c, None, Verdict(UNDEFINED, why, "undefined"), 0.0))
             continue
-        m = c.measure(ev)
+        try:
+            m = c.measure(ev)
+        except AnalysisError as exc:
+            out.append(Outcome(c, None, Verdict(UNDEFINED, f"not evaluated: {exc}", "undefined"), time.perf_counter() - t0))
+            continue
         v = c.decide(m, rules)
         out.append(Outcome(c, m, v, time.perf_counter() - t0))
     return out
