@@ -104,12 +104,13 @@ def pct(e: Estimate | Mapping[str, Any] | None, nd: int = 2) -> str:
     if e is None:
         return "undefined"
     mean, lo, hi = (e.mean, e.low, e.high) if isinstance(e, Estimate) else (e.get("mean"), e.get("ci_low"), e.get("ci_high"))
-    if not _finite(mean):
+    m = 100 * float(mean) if _finite(mean) else math.nan
+    if not _finite(m):
         return "undefined (no comparable replication)"
-    m = 100 * float(mean)
-    if not (_finite(lo) and _finite(hi)):
+    l, h = (100 * float(lo), 100 * float(hi)) if _finite(lo) and _finite(hi) else (math.nan, math.nan)
+    if not (_finite(l) and _finite(h)):
         return f"{m:+.{nd}f}% (no CI: a single comparable replication)"
-    return f"{m:+.{nd}f}% [{100 * float(lo):+.{nd}f}%, {100 * float(hi):+.{nd}f}%]"
+    return f"{m:+.{nd}f}% [{l:+.{nd}f}%, {h:+.{nd}f}%]"
 
 
 def est(e: Estimate | Mapping[str, Any], nd: int = 4) -> str:
