@@ -108,33 +108,32 @@ def waiting_at_equal_throughput(W: ArrayLike, T: ArrayLike, w: ArrayLike, t: Arr
     return out
 
 
+def _saved_on_lower_envelope(X: ArrayLike, Y: ArrayLike, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    """Per replication ``(Y_env(x) - y) / Y_env(x)``, ``Y_env`` = lower convex envelope of (X, Y), non-increasing part.
+
+    Left of the envelope (``x`` below every point) the reading is undefined; right of its least ``Y``
+    the envelope is that least value (moving further along ``X`` is never needed).
+    """
+    X, x = _shape(X, x)
+    Y, y = _shape(Y, y)
+    out = np.full(x.shape, np.nan)
+    for r in range(x.size):
+        xe, ye = lower_envelope(X[r], Y[r])
+        k = int(np.argmin(ye))
+        ref = envelope_at(xe[: k + 1], ye[: k + 1], x[r])
+        if np.isfinite(ref) and ref > _TINY:
+            out[r] = (ref - y[r]) / ref
+    return out
+
+
 def restarts_at_equal_waiting(W: ArrayLike, R: ArrayLike, w: ArrayLike, rr: ArrayLike) -> NDArray[np.float64]:
     """Per-replication relative restarts avoided at equal waiting (module notes)."""
-    W, w = _shape(W, w)
-    R, rr = _shape(R, rr)
-    out = np.full(w.shape, np.nan)
-    for r in range(w.size):
-        we, re = lower_envelope(W[r], R[r])
-        k = int(np.argmin(re))
-        we, re = we[: k + 1], re[: k + 1]
-        ref = envelope_at(we, re, w[r])
-        if np.isfinite(ref) and ref > _TINY:
-            out[r] = (ref - rr[r]) / ref
-    return out
+    return _saved_on_lower_envelope(W, R, w, rr)
 
 
 def waiting_at_equal_restarts(R: ArrayLike, W: ArrayLike, rr: ArrayLike, w: ArrayLike) -> NDArray[np.float64]:
     """Per-replication relative waiting saved at equal restart rate (module notes)."""
-    R, rr = _shape(R, rr)
-    W, w = _shape(W, w)
-    out = np.full(w.shape, np.nan)
-    for r in range(w.size):
-        re, we = lower_envelope(R[r], W[r])
-        k = int(np.argmin(we))
-        ref = envelope_at(re[: k + 1], we[: k + 1], rr[r])
-        if np.isfinite(ref) and ref > _TINY:
-            out[r] = (ref - w[r]) / ref
-    return out
+    return _saved_on_lower_envelope(R, W, rr, w)
 
 
 def waiting_at_equal_split(P: ArrayLike, W: ArrayLike, p: ArrayLike, w: ArrayLike) -> NDArray[np.float64]:
