@@ -17,6 +17,7 @@ one toqito's ``NonlocalGame(prob_mat, pred_mat)`` uses, so games move both ways 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +29,9 @@ __all__ = ["Game", "GameError", "check_behaviour"]
 
 #: Absolute tolerance on the normalisation of ``prob`` and of behaviours.
 PROB_ATOL = 1e-9
+#: A question distribution whose sum is off by more than ``PROB_ATOL`` but at most this (e.g. a
+#: table of rounded decimals) is renormalised with a ``UserWarning``; beyond it, a ``GameError``.
+PROB_RENORMALISE_ATOL = 1e-6
 #: Version tag written into game JSON files.
 JSON_FORMAT = "qcoord.game/1"
 
@@ -96,7 +100,9 @@ class Game:
     Parameters
     ----------
     prob : array_like, shape (nx, ny)
-        Question distribution :math:`\\pi(x, y)`: non-negative, sums to 1 (within 1e-9).
+        Question distribution :math:`\\pi(x, y)`: non-negative, sums to 1 (within 1e-9). A sum
+        within ``PROB_RENORMALISE_ATOL`` (1e-6) of 1 but not within 1e-9 is accepted and divided by
+        the sum, with a ``UserWarning``; :attr:`renormalised` records it.
     payoff : array_like, shape (na, nb, nx, ny)
         Payoff :math:`V(a, b, x, y)` of answers ``(a, b)`` to questions ``(x, y)``; any finite reals.
     name : str, optional
@@ -104,11 +110,25 @@ class Game:
     question_names, answer_names : pair of sequences of str, optional
         ``(alice_names, bob_names)``; default ``("x0", "x1", ...)`` and ``("a0", "a1", ...)``.
 
+    Attributes
+    ----------
+    weights : ndarray, shape (na, nb, nx, ny)
+        ``prob[None, None] * payoff``.
+    renormalised : bool
+        True when ``prob`` was given with a sum off by more than 1e-9 (at most 1e-6) and was
+        divided by its sum. Not an argument: a game rebuilt from this one's (normalised) ``prob``,
+        e.g. through :meth:`to_dict` / :meth:`from_dict`, has ``renormalised == False``.
+
     Raises
     ------
     GameError
-        On shape mismatch, negative or non-normalised ``prob``, or non-finite entries. The message
-        names the field and the allowed range.
+        On shape mismatch, negative ``prob``, ``prob`` summing to a number more than 1e-6 away from
+        1, or non-finite entries. The message names the field and the allowed range.
+
+    Warns
+    -----
+    UserWarning
+        When ``prob`` is renormalised (its sum is within 1e-6 of 1 but not within 1e-9).
 
     Examples
     --------
@@ -130,6 +150,7 @@ class Game:
     question_names: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     answer_names: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     weights: NDArray[np.float64] = field(init=False, repr=False)
+    renormalised: bool = field(init=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         prob = _as_real_array(self.prob, "prob", 2)
@@ -142,8 +163,21 @@ class Game:
             idx = tuple(int(i) for i in np.argwhere(prob < 0)[0])
             raise GameError(f"prob: entries must be >= 0; prob{list(idx)} = {prob[idx]}")
         total = float(prob.sum())
+        if abs(total - 1.0) > PROB_RENORMALISE_ATOL:
+            raise GameError(
+                f"prob: entries must sum to 1 (within {PROB_ATOL:g}; sums within {PROB_RENORMALISE_ATOL:g} "
+                f"are renormalised); they sum to {total!r}"
+            )
         if abs(total - 1.0) > PROB_ATOL:
-            raise GameError(f"prob: entries must sum to 1 (within {PROB_ATOL:g}); they sum to {total!r}")
+            warnings.warn(
+                f"prob: entries sum to {total!r}, not 1 within {PROB_ATOL:g} (but within "
+                f"{PROB_RENORMALISE_ATOL:g}); renormalised by dividing by the sum",
+                UserWarning,
+                stacklevel=3,
+            )
+            prob = prob / total
+            prob.setflags(write=False)
+            object.__setattr__(self, "renormalised", True)
         object.__setattr__(self, "prob", prob)
         object.__setattr__(self, "payoff", payoff)
         object.__setattr__(self, "name", str(self.name))
@@ -183,6 +217,12 @@ class Game:
         """
         p = check_behaviour(behaviour, self.shape)
         return float(np.einsum("abxy,abxy->", self.weights, p))
+
+    def __pow__(self, k: int) -> "Game":
+        """``game ** k`` is :func:`qcoord.games.library.repeat` ``(game, k)``, the k-fold parallel repetition."""
+        from .library import repeat  # lazy: library imports this module
+
+        return repeat(self, k)
 
     # ------------------------------------------------------------------ interop
     @classmethod
