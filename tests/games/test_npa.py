@@ -102,14 +102,18 @@ def test_hierarchy_chain(seed: int, nx: int, ny: int, na: int, kind: str) -> Non
     tol = 1e-6
     c = classical_value(g).value
     q = quantum_lower_bound(g, restarts=4, seed=seed).value
-    n2 = npa_upper_bound(g, 2).value
+    r2 = npa_upper_bound(g, 2)
+    n2 = r2.value
     nab = npa_upper_bound(g, "1+ab").value
     n1 = npa_upper_bound(g, 1).value
     ns = nonsignaling_value(g).value
     assert c <= q + 1e-12
-    assert q <= npa_upper_bound(g, 2).certified_bound + 1e-12  # rigorous: no solver tolerance
+    assert q <= r2.certified_bound + 1e-12  # rigorous: no solver tolerance
     assert q <= n2 + tol
-    assert n2 <= nab + tol
+    if r2.status == "optimal":  # an inaccurate solve returns its certified dual bound: rigorous, maybe looser
+        assert n2 <= nab + tol
+    else:
+        assert r2.status == "optimal_inaccurate" and n2 == r2.certified_bound
     assert nab <= n1 + tol
     assert n1 <= ns + tol
 

@@ -229,9 +229,12 @@ def nonsignaling_value(game: Game, *, tol: float = 1e-9) -> NonsignalingResult:
     tol = float(tol)
     if not (np.isfinite(tol) and 0 < tol <= 1e-3):
         raise GameError(f"tol: must lie in (0, 1e-3], got {tol!r}")
+    from ._scale import normalised
+
     t0 = time.perf_counter()
+    unit, scale = normalised(game)  # HiGHS tolerances are absolute: solve in units of sum |W|
     A, b = _ns_constraints(game.shape)
-    c = -np.asarray(game.weights, dtype=np.float64).ravel()
+    c = -np.asarray(unit.weights, dtype=np.float64).ravel()
     try:
         res = linprog(
             c,
@@ -250,13 +253,13 @@ def nonsignaling_value(game: Game, *, tol: float = 1e-9) -> NonsignalingResult:
     gap = signaling_gap(p)
     if gap > 100 * tol:
         raise NonsignalingError(f"nonsignaling_value: the solver's behaviour signals by {gap:.3g} (> {100 * tol:.3g})")
-    value = float(np.einsum("abxy,abxy->", game.weights, p))
-    scale = max(1.0, float(np.abs(game.weights).sum()))
-    if abs(value - (-res.fun)) > 1e3 * tol * scale:
+    value_unit = float(np.einsum("abxy,abxy->", unit.weights, p))
+    if abs(value_unit - (-res.fun)) > 1e3 * tol:
         raise NonsignalingError(
-            f"nonsignaling_value: the behaviour is worth {value!r} but the solver reports {-res.fun!r}"
+            f"nonsignaling_value: the behaviour is worth {value_unit * scale!r} but the solver reports {-res.fun * scale!r}"
         )
-    dual = float(-(b @ res.eqlin.marginals)) if getattr(res, "eqlin", None) is not None else float("nan")
+    value = value_unit * scale
+    dual = float(-(b @ res.eqlin.marginals)) * scale if getattr(res, "eqlin", None) is not None else float("nan")
     p.setflags(write=False)
     return NonsignalingResult(
         value=value,

@@ -53,8 +53,8 @@ import itertools
 import re
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -124,11 +124,13 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
 
     ``(label, status)`` of :func:`_solve_sdp`; see there.
     """
-    label, status, _ = _solve_sdp(problem, solvers, what)
+    label, status, _, _ = _solve_sdp(problem, solvers, what)
     return label, status
 
 
-def _solve_sdp(problem: Any, solvers: Sequence[str], what: str) -> tuple[str, str, float]:
+def _solve_sdp(
+    problem: Any, solvers: Sequence[str], what: str, certify: Callable[[], float] | None = None
+) -> tuple[str, str, float, float]:
     """Solve a cvxpy problem with the first solver that reports an optimal status.
 
     Parameters
@@ -140,21 +142,28 @@ def _solve_sdp(problem: Any, solvers: Sequence[str], what: str) -> tuple[str, st
         ``"optimal"`` (``"optimal_inaccurate"`` counts as a failure).
     what : str
         A label for error messages.
+    certify : callable, optional
+        Computes a rigorous bound from the current dual solution. When given and no solver reaches
+        ``"optimal"``, the smallest finite bound among the ``"optimal_inaccurate"`` attempts is
+        returned with status ``"optimal_inaccurate"`` instead of raising.
 
     Returns
     -------
-    (solver, status, tolerance) : tuple of str, str, float
-        The solver that succeeded (with its settings when not the defaults), its status and its
-        stopping tolerance (:func:`solver_tolerance`).
+    (solver, status, tolerance, bound) : tuple of str, str, float, float
+        The solver that succeeded (with its settings when not the defaults), its status, its
+        stopping tolerance (:func:`solver_tolerance`) and, for an inaccurate status, the certified
+        bound (``nan`` otherwise).
 
     Raises
     ------
     SolverError
-        When every solver fails; the message lists each solver and its status or exception.
+        When every solver fails (and, with ``certify``, no inaccurate attempt left a finite certified
+        bound); the message lists each solver and its status or exception.
     """
     import cvxpy as cp
 
     tried = []
+    best: tuple[float, str, float] | None = None  # (certified bound, solver label, tolerance) of inaccurate attempts
     for name in solvers:
         if name not in cp.installed_solvers():
             tried.append(f"{name}: not installed")
@@ -170,8 +179,15 @@ def _solve_sdp(problem: Any, solvers: Sequence[str], what: str) -> tuple[str, st
                 break
             status = str(problem.status)
             if status in _OK_STATUSES and problem.value is not None and np.isfinite(problem.value):
-                return label, status, solver_tolerance(name, opts)
+                return label, status, solver_tolerance(name, opts), float("nan")
             tried.append(f"{label}: status {status!r}")
+            if certify is not None and status == "optimal_inaccurate":
+                bound = float(certify())
+                if np.isfinite(bound) and (best is None or bound < best[0]):
+                    best = (bound, label, solver_tolerance(name, opts))
+    if best is not None:
+        # re-solve with the attempt that gave the best bound is unnecessary: the bound is rigorous as it is
+        return best[1], "optimal_inaccurate", best[2], best[0]
     raise SolverError(f"{what}: no solver returned an optimal solution ({'; '.join(tried)})")
 
 
@@ -293,10 +309,14 @@ class NPAResult:
     ----------
     value : float
         The SDP optimum: an upper bound on the quantum (commuting-operator) value, in payoff units.
+        When every solver ended ``"optimal_inaccurate"``, the rigorous ``certified_bound`` instead
+        (``status`` says so): still an upper bound, possibly looser than the SDP optimum.
     level : str
         The level as a normalised label (``"1"``, ``"1+ab"``, ``"2"``, ...).
     status : str
-        The solver's status (always ``"optimal"``: anything else raises :class:`SolverError`).
+        ``"optimal"``, or ``"optimal_inaccurate"`` when no solver reached its tolerances but the dual
+        solution still gives a finite certified bound (then ``value == certified_bound``). Anything
+        else raises :class:`SolverError`.
     solver : str
         The solver that produced the value (``"CLARABEL"`` or the ``"SCS"`` fallback).
     matrix_size : int
@@ -506,7 +526,12 @@ def npa_upper_bound(
     GameError
         ``level`` malformed, or its moment matrix larger than ``max_matrix_size``.
     SolverError
-        Every solver failed or returned an inaccurate status.
+        Every solver failed, and no inaccurate attempt left a finite certified bound.
+
+    Notes
+    -----
+    The game is solved normalised to :math:`\\sum |W| = 1` (:mod:`qcoord.games._scale`), so the
+    bound scales exactly with the payoffs: ``npa_upper_bound(c * game) = c * npa_upper_bound(game)``.
 
     Examples
     --------
@@ -521,20 +546,34 @@ def npa_upper_bound(
             f"level: {level!r} needs a moment matrix of side {side} on {game.name!r}, above "
             f"max_matrix_size = {max_matrix_size}; use a lower level (1, '1+ab', 2, ...) or raise max_matrix_size (CLI: --max-matrix-size)"
         )
+    from ._scale import normalised
+
+    unit, scale = normalised(game)
+    r = _npa_normalised(unit, level, solvers, identify_adjoints)
+    return replace(r, value=r.value * scale, certified_bound=r.certified_bound * scale, game_name=game.name)
+
+
+def _npa_normalised(game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool) -> NPAResult:
+    """:func:`npa_upper_bound` on a game normalised to ``sum |W| = 1`` (no size check)."""
     t0 = time.perf_counter()
     problem, p_expr, data, n, num_m, label = _build(game, level, identify_adjoints)
     t1 = time.perf_counter()
     if solvers is None:
         solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
-    solver, status, tolerance = _solve_sdp(problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}")
+    solver, status, tolerance, certified = _solve_sdp(
+        problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", certify=lambda: _certified_bound(problem, data, n)
+    )
     t2 = time.perf_counter()
-    certified = _certified_bound(problem, data, n)
+    if status == "optimal":
+        certified = _certified_bound(problem, data, n)
     t3 = time.perf_counter()
+    if p_expr.value is None:  # pragma: no cover - an inaccurate solve always leaves a primal point
+        raise SolverError(f"npa_upper_bound(level={label}) on {game.name!r}: the solver returned no primal point")
     p = np.asarray(p_expr.value, dtype=float).reshape(game.shape)
     p = np.clip(p, 0.0, None)
     p.setflags(write=False)
     return NPAResult(
-        value=float(problem.value),
+        value=float(problem.value) if status == "optimal" else float(certified),
         level=label,
         status=status,
         solver=solver,

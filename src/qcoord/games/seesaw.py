@@ -287,7 +287,8 @@ def quantum_lower_bound(
         Seed of ``numpy.random.SeedSequence``; ``None`` draws fresh entropy, recorded in
         ``result.seed`` so that any run can be reproduced exactly.
     tol : float > 0
-        A run stops when one round improves its value by less than ``tol``.
+        A run stops when one round improves its value by less than ``tol``, in units of the game's
+        scale :math:`\\sum |W|` (the see-saw iterates on the normalised game, :mod:`qcoord.games._scale`).
     max_iter : int >= 1
         Maximum see-saw rounds per run.
     initial : QuantumStrategy or DeterministicStrategy, optional
@@ -321,6 +322,17 @@ def quantum_lower_bound(
     """
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    from ._scale import normalised
+
+    unit, scale = normalised(game)
+    if scale != 1.0:  # iterate in units of sum |W| (tol is relative to it), report in the game's units
+        from dataclasses import replace
+
+        r = quantum_lower_bound(unit, dim, restarts, seed, tol, max_iter, initial, classical_start, povm, povm_rounds, progress)
+        return replace(
+            r, value=float(game.value(r.behaviour)), restart_values=tuple(v * scale for v in r.restart_values),
+            classical_value=None if r.classical_value is None else r.classical_value * scale, game_name=game.name,
+        )
     d = check_int(dim, "dim", 1)
     if d > MAX_DIM:
         raise GameError(f"dim: must be an integer in [1, {MAX_DIM}] (MAX_DIM), got {dim!r}")

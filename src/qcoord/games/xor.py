@@ -285,11 +285,24 @@ def xor_quantum_value(game: Game, solvers: tuple[str, ...] = ("CLARABEL", "SCS")
     --------
     CHSH: :math:`\\cos^2(\\pi/8)`, attained by qubit observables on :math:`|\\Phi^+\\rangle`.
     """
-    import cvxpy as cp
+    from dataclasses import replace
+
+    from ._scale import normalised
 
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
     max_dim = check_int(max_dim, "max_dim", 1)
+    unit, scale = normalised(game)  # solver tolerances are absolute: solve in units of sum |W|
+    r = _xor_normalised(unit, solvers, max_dim)
+    sval = float(game.value(r.strategy.behaviour()))
+    return replace(r, value=sval, strategy_value=sval, upper_bound=r.upper_bound * scale,
+                   sdp_value=r.sdp_value * scale, game_name=game.name)
+
+
+def _xor_normalised(game: Game, solvers: tuple[str, ...], max_dim: int) -> XORResult:
+    """:func:`xor_quantum_value` on a game normalised to ``sum |W| = 1``."""
+    import cvxpy as cp
+
     offset, G = xor_coefficients(game)
     nx, ny = game.num_questions
     t0 = time.perf_counter()
