@@ -14,18 +14,42 @@ game                   classical               quantum                     no-si
 ``magic_square()``     8/9                     1 (local dimension 4)       1
 ``chsh_d(d)``          d = 2..6: 3/4, 2/3,     --                          1
                        5/8, 12/25, 1/2
+``repeat(chsh(), 2)``  10/16                   cos^4(pi/8) ~ 0.7286        1
+``bcs_game`` 4-cycle,  7/8                     cos^2(pi/16) ~ 0.9619       1
+odd parity
 =====================  ======================  ==========================  ===============
+
+The BCS row is the 4-cycle system :math:`v_1 + v_2 = v_2 + v_3 = v_3 + v_4 = 0`,
+:math:`v_4 + v_1 = 1` (see :func:`bcs_game`); its game is the chained Bell game on the 8-cycle of
+constraint-variable incidences with one frustrated parity, the structure of the odd-cycle game
+with ``2n = 8`` question pairs, hence :math:`\\cos^2(\\pi/(4n))` at ``n = 4`` (measured: see-saw and
+NPA agree to 1e-8).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .game import Game, GameError, check_int, seed_sequence
 
-__all__ = ["chsh", "chsh_d", "odd_cycle", "magic_square", "random_game", "GAMES", "get_game"]
+__all__ = [
+    "chsh",
+    "chsh_d",
+    "odd_cycle",
+    "magic_square",
+    "random_game",
+    "GAMES",
+    "get_game",
+    "xor_game",
+    "repeat",
+    "bcs_game",
+    "has_perfect_strategy",
+    "PerfectStrategyResult",
+]
 
 
 def chsh() -> Game:
@@ -235,3 +259,315 @@ def get_game(name: str) -> Game:
     except KeyError:
         raise GameError(f"game: unknown name {name!r}; available: {', '.join(sorted(GAMES))}") from None
     return factory()
+
+
+# --------------------------------------------------------------------------- constructors
+def _binary_array(value: ArrayLike, field_name: str, shape: tuple[int, ...] | None, ndim: int) -> NDArray[np.int64]:
+    """``value`` as an int array of 0/1 entries (bools, ints or floats equal to 0 or 1), else GameError."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"{field_name}: must be an array of 0/1 entries ({exc})") from None
+    if arr.ndim != ndim:
+        raise GameError(f"{field_name}: expected a {ndim}-dimensional array of 0/1 entries, got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise GameError(f"{field_name}: expected shape {tuple(shape)}, got {arr.shape}")
+    if arr.size == 0:
+        raise GameError(f"{field_name}: every axis must have length >= 1, got shape {arr.shape}")
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GameError(f"{field_name}: entries must be 0 or 1; {field_name}{list(idx)} = {float(arr[idx])!r}")
+    return arr.astype(np.int64)
+
+
+def xor_game(prob: ArrayLike, parity: ArrayLike, name: str = "xor") -> Game:
+    """The XOR game with question distribution ``prob`` and parity table ``parity``.
+
+    The referee draws :math:`(x, y) \\sim \\pi`; Alice and Bob answer bits :math:`a, b` and win
+    (payoff 1) iff :math:`a \\oplus b = f(x, y)`, i.e.
+
+    .. math::
+
+        V(a, b, x, y) = [\\, a \\oplus b = f(x, y) \\,].
+
+    CHSH is ``xor_game(np.full((2, 2), 0.25), [[0, 0], [0, 1]])`` (:math:`f(x, y) = x \\wedge y`).
+    The quantum value of an XOR game is an SDP (Tsirelson; Cleve, Hoyer, Toner, Watrous,
+    "Consequences and limits of nonlocal strategies", CCC 2004); see
+    :func:`qcoord.games.xor.xor_quantum_value`.
+
+    Parameters
+    ----------
+    prob : array_like, shape (nx, ny)
+        Question distribution (validated as :attr:`Game.prob`).
+    parity : array_like of 0/1, shape (nx, ny)
+        :math:`f(x, y)`.
+    name : str
+
+    Returns
+    -------
+    Game
+        Shape ``(2, 2, nx, ny)``.
+
+    Raises
+    ------
+    GameError
+        ``parity`` not of ``prob``'s shape or with an entry other than 0/1; ``prob`` invalid.
+    """
+    try:
+        prob_arr = np.asarray(prob, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"prob: must be an array of real numbers ({exc})") from None
+    if prob_arr.ndim != 2:
+        raise GameError(f"prob: expected a 2-dimensional array, got shape {prob_arr.shape}")
+    f = _binary_array(parity, "parity", prob_arr.shape, 2)
+    a = np.arange(2)[:, None, None, None]
+    b = np.arange(2)[None, :, None, None]
+    payoff = ((a ^ b) == f[None, None]).astype(np.float64)
+    return Game(prob_arr, payoff, name=name, answer_names=(("0", "1"), ("0", "1")))
+
+
+#: Largest number of entries of a repeated game's payoff tensor :func:`repeat` builds (8e7 floats, 640 MB).
+MAX_REPEAT_ENTRIES = 80_000_000
+
+
+def repeat(game: Game, k: int) -> Game:
+    """The ``k``-fold parallel repetition :math:`G^{\\otimes k}` of a game (also ``game ** k``).
+
+    The referee draws ``k`` independent question pairs; each player receives the tuple of their
+    ``k`` questions and answers a tuple of ``k`` answers. Tuples are flattened in row-major
+    (C) order, round 1 most significant: the question tuple :math:`(x_1, \\dots, x_k)` is index
+    :math:`\\sum_i x_i\\, n_x^{k-i}`, likewise for ``y``, ``a`` and ``b``. Then
+
+    .. math::
+
+        \\pi_k(\\vec x, \\vec y) = \\prod_{i=1}^k \\pi(x_i, y_i), \\qquad
+        V_k(\\vec a, \\vec b, \\vec x, \\vec y) = \\prod_{i=1}^k V(a_i, b_i, x_i, y_i).
+
+    For a win/lose game (:math:`V \\in \\{0, 1\\}`) the product is the standard rule: the players
+    win iff they win every round (Raz, "A parallel repetition theorem", SIAM J. Comput. 27, 763
+    (1998)). For a general weighted game we *define* the payoff as the product of the rounds'
+    payoffs (so a game with payoffs in [0, 1] gives payoffs in [0, 1]; with negative payoffs the
+    sign alternates with the number of negative rounds; this is not the mean payoff of the rounds).
+
+    Values: the classical value is in general *not* multiplicative (CHSH twice: 10/16 > (3/4)^2),
+    while the quantum value of an XOR game is (Cleve, Slofstra, Unger, Upadhyay, "Perfect parallel
+    repetition theorem for quantum XOR proof systems", Comput. Complexity 17, 282 (2008)): CHSH
+    twice has quantum value :math:`\\cos^4(\\pi/8) \\approx 0.7286`.
+
+    Parameters
+    ----------
+    game : Game
+    k : int >= 1
+        Number of rounds; ``k = 1`` returns an equal copy (renamed).
+
+    Returns
+    -------
+    Game
+        Shape ``(na^k, nb^k, nx^k, ny^k)``, named ``"{name}^{k}"``; question and answer names are
+        the rounds' names joined by ``","``.
+
+    Raises
+    ------
+    GameError
+        ``k`` not an integer >= 1, or the repeated payoff tensor would have more than
+        ``MAX_REPEAT_ENTRIES`` entries.
+    """
+    if not isinstance(game, Game):
+        raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    k = check_int(k, "k", 1)
+    na, nb, nx, ny = game.shape
+    entries = (na * nb * nx * ny) ** k
+    if entries > MAX_REPEAT_ENTRIES:
+        raise GameError(
+            f"k: {game.name!r} repeated {k} times has a payoff tensor of {entries} entries, above "
+            f"MAX_REPEAT_ENTRIES = {MAX_REPEAT_ENTRIES}; use a smaller k"
+        )
+    prob, payoff = game.prob, game.payoff
+    (qa, qb), (aa, ab) = game.question_names, game.answer_names  # type: ignore[misc]
+    for _ in range(k - 1):
+        P, V = prob, payoff
+        prob = np.einsum("xy,zw->xzyw", P, game.prob).reshape(P.shape[0] * nx, P.shape[1] * ny)
+        n1a, n1b, n1x, n1y = V.shape
+        payoff = np.einsum("abxy,cdzw->acbdxzyw", V, game.payoff).reshape(n1a * na, n1b * nb, n1x * nx, n1y * ny)
+        qa = tuple(f"{s},{t}" for s in qa for t in game.question_names[0])  # type: ignore[index]
+        qb = tuple(f"{s},{t}" for s in qb for t in game.question_names[1])  # type: ignore[index]
+        aa = tuple(f"{s},{t}" for s in aa for t in game.answer_names[0])  # type: ignore[index]
+        ab = tuple(f"{s},{t}" for s in ab for t in game.answer_names[1])  # type: ignore[index]
+    return Game(prob, payoff, name=f"{game.name}^{k}", question_names=(qa, qb), answer_names=(aa, ab))
+
+
+def bcs_game(M: ArrayLike, b: ArrayLike, name: str | None = None) -> Game:
+    """The game of a binary constraint system :math:`M v = b \\pmod 2` (constraint-parity encoding).
+
+    A binary constraint system of parity constraints has ``m`` constraints over ``n`` Boolean
+    variables: constraint ``i`` reads :math:`\\bigoplus_{j \\in S_i} v_j = b_i` with
+    :math:`S_i = \\{j : M_{ij} = 1\\}`. In its game (Cleve & Mittal, "Characterization of binary
+    constraint system games", ICALP 2014, LNCS 8572, 320) the referee draws a constraint ``i``
+    uniformly and a variable :math:`j \\in S_i` uniformly,
+
+    .. math::
+
+        \\pi(i, j) = \\frac{[\\, j \\in S_i \\,]}{m\\, |S_i|},
+
+    sends ``i`` to Alice and ``j`` to Bob. Alice answers an assignment :math:`\\alpha` of the
+    variables of :math:`S_i`, Bob a bit :math:`\\beta`; they win iff :math:`\\alpha` satisfies the
+    constraint and agrees with Bob on :math:`v_j`:
+
+    .. math::
+
+        V(\\alpha, \\beta, i, j) = [\\, \\textstyle\\bigoplus_{t} \\alpha_t = b_i \\,]\\;
+            [\\, \\alpha_{j} = \\beta \\,].
+
+    Encoding of Alice's answers (rectangular answer sets): with maximal arity
+    :math:`r = \\max_i |S_i|`, Alice has :math:`2^r` answers; answer ``a`` assigns to the ``t``-th
+    variable of :math:`S_i` (in increasing index order) the bit :math:`(a \\gg t) \\,\\&\\, 1`, and
+    bits :math:`t \\ge |S_i|` are ignored (for constraints of smaller arity several answers are the
+    same assignment). Assignments of the wrong parity are allowed answers that always lose, so no
+    value changes against the version where Alice may only answer satisfying assignments.
+
+    The game has a perfect classical strategy iff the system has a solution, and a perfect quantum
+    (tensor-product, finite-dimensional) strategy iff it has an operator solution (Cleve & Mittal).
+
+    Parameters
+    ----------
+    M : array_like of 0/1, shape (m, n)
+        Incidence of variables in constraints; every row needs at least one 1.
+    b : array_like of 0/1, shape (m,)
+        Parities.
+    name : str, optional
+        Default ``"bcs_{m}x{n}"``.
+
+    Returns
+    -------
+    Game
+        Shape ``(2**r, 2, m, n)``; Alice's answer names spell her bits in variable order
+        (bit ``t`` of ``a`` first), question names ``"c{i}"`` and ``"v{j}"``.
+
+    Raises
+    ------
+    GameError
+        ``M`` or ``b`` not 0/1, wrong shapes, an empty constraint, or arity above 16.
+
+    Examples
+    --------
+    The 4-cycle with odd total parity (each variable in two constraints, so the parities of a
+    solution would add up to 0): no classical solution.
+
+    >>> g = bcs_game([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], [0, 0, 0, 1])
+    >>> g.shape
+    (4, 2, 4, 4)
+    """
+    Mi = _binary_array(M, "M", None, 2)
+    m, n = Mi.shape
+    bi = _binary_array(b, "b", (m,), 1)
+    supports = [np.flatnonzero(Mi[i]) for i in range(m)]
+    for i, S in enumerate(supports):
+        if S.size == 0:
+            raise GameError(f"M: every constraint needs at least one variable; row M[{i}] is all zeros")
+    r = max(S.size for S in supports)
+    if r > 16:
+        raise GameError(f"M: the largest constraint has {r} variables; at most 16 are supported (2**r answers)")
+    na = 2**r
+    bits = (np.arange(na)[:, None] >> np.arange(r)[None, :]) & 1  # bits[a, t]
+    prob = np.zeros((m, n))
+    payoff = np.zeros((na, 2, m, n))
+    for i, S in enumerate(supports):
+        s = S.size
+        satisfied = (bits[:, :s].sum(axis=1) % 2) == bi[i]
+        for t, j in enumerate(S):
+            prob[i, j] = 1.0 / (m * s)
+            for beta in range(2):
+                payoff[:, beta, i, j] = (satisfied & (bits[:, t] == beta)).astype(np.float64)
+    prob /= prob.sum()
+    alice_names = tuple("".join(str(int(v)) for v in bits[a]) for a in range(na))
+    return Game(
+        prob,
+        payoff,
+        name=name if name is not None else f"bcs_{m}x{n}",
+        question_names=(tuple(f"c{i}" for i in range(m)), tuple(f"v{j}" for j in range(n))),
+        answer_names=(alice_names, ("0", "1")),
+    )
+
+
+@dataclass(frozen=True)
+class PerfectStrategyResult:
+    """Whether the NPA hierarchy at one level rules out a perfect quantum strategy.
+
+    Attributes
+    ----------
+    perfect : bool
+        ``npa_bound >= target - tol``: the level does *not* rule out a perfect strategy (a necessary
+        condition for one; it proves nothing about existence). For a game with a perfect classical
+        strategy it is always True.
+    certified : bool
+        ``certified_bound < target - tol``: the rigorous (dual) NPA bound proves that no perfect
+        quantum (commuting-operator, hence also tensor-product) strategy exists.
+    npa_bound : float
+        The NPA value at ``level`` (:attr:`qcoord.games.npa.NPAResult.value`).
+    certified_bound : float
+        Its rigorous dual bound (:attr:`qcoord.games.npa.NPAResult.certified_bound`).
+    level : str
+    target : float
+        The value of a perfect strategy, :math:`\\sum_{x,y} \\pi(x,y) \\max_{a,b} V(a,b,x,y)`
+        (1 for a win/lose game where every question pair has a winning answer pair).
+    tol : float
+    npa : NPAResult
+        The full NPA result.
+    """
+
+    perfect: bool
+    certified: bool
+    npa_bound: float
+    certified_bound: float
+    level: str
+    target: float
+    tol: float
+    npa: Any = field(repr=False, default=None)
+
+    def __bool__(self) -> bool:
+        return self.perfect
+
+
+def has_perfect_strategy(game: Game, level: int | str = "1+ab", tol: float = 1e-6) -> PerfectStrategyResult:
+    """Ask the NPA hierarchy whether ``game`` can have a perfect quantum strategy.
+
+    A perfect strategy reaches the algebraic maximum
+    :math:`\\omega^* = \\sum_{x,y} \\pi(x,y) \\max_{a,b} V(a,b,x,y)` (1 for BCS games). Every NPA
+    level bounds the quantum value from above (Navascués, Pironio, Acín, "A convergent hierarchy of
+    semidefinite programs characterizing the set of quantum correlations", New J. Phys. 10, 073013
+    (2008)), so a level whose certified bound is below :math:`\\omega^* - \\text{tol}` proves that
+    no perfect quantum strategy exists. A bound at :math:`\\omega^*` is inconclusive: a higher level
+    may still rule one out (or the game may have one: then every level gives :math:`\\omega^*`).
+
+    Parameters
+    ----------
+    game : Game
+    level : int or str
+        NPA level (``1``, ``"1+ab"``, ``2``, ...), as for :func:`qcoord.games.npa.npa_upper_bound`.
+    tol : float > 0
+        Margin below :math:`\\omega^*` required to declare the level conclusive.
+
+    Returns
+    -------
+    PerfectStrategyResult
+        ``bool(result)`` is ``result.perfect``.
+    """
+    from .npa import npa_upper_bound  # lazy: keeps the library free of cvxpy at import time
+
+    if not isinstance(game, Game):
+        raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
+    if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
+        raise GameError(f"tol: must be a finite number > 0, got {tol!r}")
+    target = float((game.prob * game.payoff.max(axis=(0, 1))).sum())
+    res = npa_upper_bound(game, level)
+    return PerfectStrategyResult(
+        perfect=bool(res.value >= target - tol),
+        certified=bool(res.certified_bound < target - tol),
+        npa_bound=float(res.value),
+        certified_bound=float(res.certified_bound),
+        level=res.level,
+        target=target,
+        tol=float(tol),
+        npa=res,
+    )
