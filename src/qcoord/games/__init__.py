@@ -6,6 +6,9 @@ the value):
 - :class:`Game`, :class:`DeterministicStrategy`, :class:`QuantumStrategy`, :func:`check_behaviour`
 - :func:`classical_value` (exact, certified), :func:`nonsignaling_value` (LP), :func:`is_nonsignaling`
 - :mod:`~qcoord.games.library`: ``chsh``, ``chsh_d``, ``odd_cycle``, ``magic_square``, ``random_game``, ``GAMES``
+- constructors: ``xor_game``, ``repeat`` (also ``game ** k``), ``bcs_game``; ``has_perfect_strategy``
+- :mod:`~qcoord.games.bell`: :class:`BellExpression` (correlator, Collins-Gisin, probability forms) with
+  ``chsh_expression``, ``i3322``
 """
 
 from .game import Game, GameError, check_behaviour
@@ -25,6 +28,9 @@ from .seesaw import QuantumResult, quantum_lower_bound
 from .npa import NPAResult, SolverError, npa_upper_bound
 from .xor import NotXORGameError, XORResult, is_xor_game, xor_quantum_value
 from .noise import NoAdvantageError, critical_visibility, noisy_value
+from .library import PerfectStrategyResult, bcs_game, has_perfect_strategy, repeat, xor_game
+from . import bell
+from .bell import BellBound, BellExpression, BellGame, chsh_expression, i3322
 
 __all__ = [
     "Game",
@@ -64,4 +70,15 @@ __all__ = [
     "noisy_value",
     "critical_visibility",
     "NoAdvantageError",
+    "xor_game",
+    "repeat",
+    "bcs_game",
+    "has_perfect_strategy",
+    "PerfectStrategyResult",
+    "bell",
+    "BellExpression",
+    "BellGame",
+    "BellBound",
+    "chsh_expression",
+    "i3322",
 ]
