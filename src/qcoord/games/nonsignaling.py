@@ -258,7 +258,7 @@ def nonsignaling_value(game: Game, *, tol: float = 1e-9) -> NonsignalingResult:
         raise NonsignalingError(
             f"nonsignaling_value: the behaviour is worth {value_unit * scale!r} but the solver reports {-res.fun * scale!r}"
         )
-    value = value_unit * scale
+    value = float(np.einsum("abxy,abxy->", game.weights, p))  # the returned behaviour's value, in the game's units
     dual = float(-(b @ res.eqlin.marginals)) * scale if getattr(res, "eqlin", None) is not None else float("nan")
     p.setflags(write=False)
     return NonsignalingResult(

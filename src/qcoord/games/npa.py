@@ -128,8 +128,15 @@ def solve_sdp(problem: Any, solvers: Sequence[str] = ("CLARABEL", "SCS"), what: 
     return label, status
 
 
+#: The option that caps one attempt's time, per solver.
+TIME_LIMIT_OPTION = {"CLARABEL": "time_limit", "SCS": "time_limit_secs"}
+#: Default per-attempt time cap of :func:`npa_upper_bound` (seconds).
+DEFAULT_TIME_LIMIT = 120.0
+
+
 def _solve_sdp(
-    problem: Any, solvers: Sequence[str], what: str, certify: Callable[[], float] | None = None
+    problem: Any, solvers: Sequence[str], what: str, certify: Callable[[], float] | None = None,
+    time_limit: float | None = None,
 ) -> tuple[str, str, float, float]:
     """Solve a cvxpy problem with the first solver that reports an optimal status.
 
@@ -144,8 +151,11 @@ def _solve_sdp(
         A label for error messages.
     certify : callable, optional
         Computes a rigorous bound from the current dual solution. When given and no solver reaches
-        ``"optimal"``, the smallest finite bound among the ``"optimal_inaccurate"`` attempts is
-        returned with status ``"optimal_inaccurate"`` instead of raising.
+        ``"optimal"``, the smallest finite bound among the ``"optimal_inaccurate"`` (or time-capped)
+        attempts is returned with status ``"optimal_inaccurate"`` instead of raising.
+    time_limit : float, optional
+        Wall-time budget of all attempts together, seconds: each attempt is capped at what is left
+        (:data:`TIME_LIMIT_OPTION`) and none starts once it is spent; ``None``: no cap.
 
     Returns
     -------
@@ -164,16 +174,25 @@ def _solve_sdp(
 
     tried = []
     best: tuple[float, str, float] | None = None  # (certified bound, solver label, tolerance) of inaccurate attempts
+    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
     for name in solvers:
         if name not in cp.installed_solvers():
             tried.append(f"{name}: not installed")
             continue
         for opts in SOLVER_ATTEMPTS.get(name, [{}]):
             label = name + (f"({', '.join(f'{k}={v:g}' for k, v in opts.items())})" if opts else "")
+            run_opts = dict(opts)
+            if deadline is not None:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    tried.append(f"{label}: not tried (time_limit of {time_limit:g} s spent)")
+                    break
+                if name in TIME_LIMIT_OPTION:
+                    run_opts[TIME_LIMIT_OPTION[name]] = left
             try:
                 with warnings.catch_warnings():  # an inaccurate status is handled below, not warned about
                     warnings.simplefilter("ignore", UserWarning)
-                    problem.solve(solver=name, **opts)
+                    problem.solve(solver=name, **run_opts)
             except (cp.error.SolverError, ArithmeticError, ValueError) as exc:
                 tried.append(f"{label}: raised {type(exc).__name__}: {exc}")
                 break
@@ -181,10 +200,15 @@ def _solve_sdp(
             if status in _OK_STATUSES and problem.value is not None and np.isfinite(problem.value):
                 return label, status, solver_tolerance(name, opts), float("nan")
             tried.append(f"{label}: status {status!r}")
-            if certify is not None and status == "optimal_inaccurate":
-                bound = float(certify())
+            if certify is not None and status in ("optimal_inaccurate", "user_limit"):
+                try:
+                    bound = float(certify())
+                except (TypeError, ValueError, np.linalg.LinAlgError):  # no usable dual solution
+                    bound = float("inf")
                 if np.isfinite(bound) and (best is None or bound < best[0]):
                     best = (bound, label, solver_tolerance(name, opts))
+            if status == "user_limit":
+                break  # out of time: a looser retry of the same solver would only spend more
     if best is not None:
         # re-solve with the attempt that gave the best bound is unnecessary: the bound is rigorous as it is
         return best[1], "optimal_inaccurate", best[2], best[0]
@@ -445,8 +469,13 @@ def _build(game: Game, level: Level, identify_adjoints: bool = True) -> tuple[An
 
 
 #: Moment matrices larger than this go to SCS first: Clarabel's interior point factorises a dense
-#: block of side n(n+1)/2 per iteration (1.4 s for n = 36 and 14 s for n = 76 on 2 cores, where SCS
-#: needs 0.6 s and 0.8 s for the same accuracy).
+#: block of side n(n+1)/2 per iteration. Measured by ``benchmarks/bench_npa_solvers.py`` (2 cores,
+#: each solver alone, same value to 1e-6): side 13 / 25 / 28: Clarabel 0.37 / 0.04 / 0.12 s, SCS 0.30 /
+#: 0.05 / 0.05 s; side 49: 1.0-1.6 s vs 0.08-0.22 s; side 109: 69 s vs 1.1 s; side 121: Clarabel not
+#: converged in 130 s vs SCS 1.2 s; side 193: Clarabel failed after 147 s vs SCS 11 s. Below 30 both
+#: are fast and Clarabel (an interior-point method) is the more accurate; above it SCS is 5-100x faster.
+#: SCS can grind on degenerate problems (games of value 1, very skewed weights): the time budget
+#: (``time_limit``) bounds that, after which the best certified dual bound is returned.
 CLARABEL_MAX_SIDE = 30
 
 
@@ -491,6 +520,7 @@ def npa_upper_bound(
     solvers: Sequence[str] | None = None,
     identify_adjoints: bool = True,
     max_matrix_size: int = MAX_MATRIX_SIZE,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
@@ -514,6 +544,10 @@ def npa_upper_bound(
     max_matrix_size : int
         Refuse (``GameError`` naming ``level``) when the moment matrix side
         (:func:`moment_matrix_size`) exceeds this; default ``MAX_MATRIX_SIZE`` (1000).
+    time_limit : float or None
+        Wall-time budget of the solver attempts together, seconds (default ``DEFAULT_TIME_LIMIT``,
+        120); an attempt stopped by it counts as inaccurate (its certified dual bound is kept if it
+        beats the trivial bound). ``None``: no cap.
 
     Returns
     -------
@@ -549,11 +583,15 @@ def npa_upper_bound(
     from ._scale import normalised
 
     unit, scale = normalised(game)
-    r = _npa_normalised(unit, level, solvers, identify_adjoints)
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0):
+        raise GameError(f"time_limit: must be a number of seconds > 0 or None, got {time_limit!r}")
+    r = _npa_normalised(unit, level, solvers, identify_adjoints, time_limit)
     return replace(r, value=r.value * scale, certified_bound=r.certified_bound * scale, game_name=game.name)
 
 
-def _npa_normalised(game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool) -> NPAResult:
+def _npa_normalised(
+    game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool, time_limit: float | None = None
+) -> NPAResult:
     """:func:`npa_upper_bound` on a game normalised to ``sum |W| = 1`` (no size check)."""
     t0 = time.perf_counter()
     problem, p_expr, data, n, num_m, label = _build(game, level, identify_adjoints)
@@ -561,11 +599,20 @@ def _npa_normalised(game: Game, level: Level, solvers: Sequence[str] | None, ide
     if solvers is None:
         solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
     solver, status, tolerance, certified = _solve_sdp(
-        problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", certify=lambda: _certified_bound(problem, data, n)
+        problem, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}",
+        certify=lambda: _certified_bound(problem, data, n), time_limit=time_limit,
     )
     t2 = time.perf_counter()
     if status == "optimal":
         certified = _certified_bound(problem, data, n)
+    else:
+        trivial = float(np.asarray(game.weights).max(axis=(0, 1)).sum())  # every behaviour's value is at most this
+        if not certified < trivial:
+            raise SolverError(
+                f"npa_upper_bound(level={label}) on {game.name!r}: no solver reached its tolerances ({solver}: {status}) "
+                f"and the dual solution certifies only {certified:.6g}, no better than the trivial bound {trivial:.6g}; "
+                "use a lower level, or raise time_limit"
+            )
     t3 = time.perf_counter()
     if p_expr.value is None:  # pragma: no cover - an inaccurate solve always leaves a primal point
         raise SolverError(f"npa_upper_bound(level={label}) on {game.name!r}: the solver returned no primal point")

@@ -1,0 +1,55 @@
+"""Which conic solver to try first for an NPA moment matrix of a given side: Clarabel vs SCS, in one run.
+
+For a range of games and levels (moment matrix sides from 9 to ~170) this solves the same SDP with
+each solver alone, each attempt capped at ``--cap`` seconds, and prints the wall time, the status and
+the value of both, and the ratio. ``qcoord.games.npa.CLARABEL_MAX_SIDE`` (the side above which SCS is
+tried first) is chosen from this table.
+
+    .venv/bin/python benchmarks/bench_npa_solvers.py [--cap 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from qcoord.games import chsh_d, magic_square, npa_upper_bound, random_game
+from qcoord.games.npa import SolverError, moment_matrix_size
+
+
+def cases():
+    for n in (2, 3, 4, 6, 8):
+        yield f"random {n}x{n} binary", random_game(n, n, na=2, nb=2, seed=n, kind="binary"), 2
+    for n in (4, 6, 10):
+        yield f"random {n}x{n} weighted", random_game(n, n, na=2, nb=2, seed=n, kind="weighted"), "1+ab"
+    yield "chsh_3", chsh_d(3), 2
+    yield "chsh_3", chsh_d(3), "1+ab"
+    yield "chsh_4", chsh_d(4), "1+ab"
+    yield "magic square (value 1)", magic_square(), 1
+
+
+def timed(game, level, solver, cap):
+    t = time.perf_counter()
+    try:
+        r = npa_upper_bound(game, level, solvers=(solver,), time_limit=cap)
+        return time.perf_counter() - t, r.status, r.value
+    except SolverError as exc:
+        return time.perf_counter() - t, "failed: " + str(exc)[:60], float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cap", type=float, default=60.0, help="per-attempt time cap, seconds")
+    args = ap.parse_args()
+    print(f"{'game':26} {'level':5} {'side':>4} | {'Clarabel s':>10} {'status':>18} | {'SCS s':>8} {'status':>18} | SCS/Clarabel")
+    for name, g, lv in cases():
+        na, nb, nx, ny = g.shape
+        side = moment_matrix_size(lv, (na, nb), (nx, ny))
+        tc, sc, vc = timed(g, lv, "CLARABEL", args.cap)
+        ts, ss, vs = timed(g, lv, "SCS", args.cap)
+        print(f"{name:26} {str(lv):5} {side:4d} | {tc:10.2f} {sc[:18]:>18} | {ts:8.2f} {ss[:18]:>18} | {ts / tc:6.2f}   values {vc:.7f} {vs:.7f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
