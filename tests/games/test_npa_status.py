@@ -49,3 +49,24 @@ def test_a_spent_budget_is_a_clear_error_or_a_bound():
 def test_time_limit_is_validated(bad):
     with pytest.raises(GameError, match="time_limit"):
         npa_upper_bound(random_xor_game(1, 2, 2), 1, time_limit=bad)
+
+
+@pytest.mark.parametrize("level", [400, 10**6, "10000+ab"])
+def test_size_guard_refuses_huge_levels_at_once(level):
+    from qcoord.games import chsh
+
+    t0 = time.perf_counter()
+    with pytest.raises(GameError, match="max_matrix_size"):
+        npa_upper_bound(chsh(), level)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_closed_form_size_equals_the_enumerated_words():
+    from qcoord.games.npa import moment_matrix_size, npa_words
+
+    shapes = [((2, 2), (2, 2)), ((3, 2), (2, 3)), ((2, 2), (1, 3)), ((1, 2), (3, 3)), ((3, 3), (3, 3))]
+    for lv in (1, 2, 3, "1+ab", "2+aab", "2+aab+abb", "1+aab", "1+aabb"):
+        for answers, questions in shapes:
+            assert moment_matrix_size(lv, answers, questions) == len(npa_words(lv, answers, questions)), (lv, answers, questions)
+    # a single question per party stops reduced words at length 1, whatever the level
+    assert moment_matrix_size(10**6, (2, 2), (1, 1), stop_above=1000) == 4

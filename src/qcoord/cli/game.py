@@ -23,29 +23,20 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..games import (
-    GAMES,
-    CertificateError,
-    ClassicalResult,
-    Game,
-    GameError,
-    NonsignalingError,
-    SolverError,
-    classical_value,
-    get_game,
-    nonsignaling_value,
-    npa_upper_bound,
-    quantum_lower_bound,
-)
-from ..games.npa import MAX_MATRIX_SIZE
+from .. import games as G  # lazy (PEP 562): the solvers, numba and scipy load when a value is computed
+from ..games import GAMES, Game, GameError, get_game
+from ..games._limits import MAX_MATRIX_SIZE
 from ._app import game_app, stdout_console
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..games import ClassicalResult
 
 __all__ = ["values", "list_games", "load_game", "PARTS"]
 
@@ -149,7 +140,7 @@ def _run(
     raw: dict[str, Any] = {}
     out: dict[str, Any] = {}
     if "classical" in parts:
-        res = classical_value(game)
+        res = G.classical_value(game)
         raw["classical"] = res
         out["classical"] = _classical_json(res, game, with_strategy)
     if "quantum" in parts:
@@ -157,7 +148,7 @@ def _run(
         if restarts is not None:
             kwargs["restarts"] = restarts
         t0 = time.perf_counter()
-        q = quantum_lower_bound(game, **kwargs)
+        q = G.quantum_lower_bound(game, **kwargs)
         elapsed = time.perf_counter() - t0
         raw["quantum"] = q
         out["quantum"] = {
@@ -175,7 +166,7 @@ def _run(
             }
     if "npa" in parts:
         t0 = time.perf_counter()
-        n = npa_upper_bound(game, level=level, max_matrix_size=max_matrix_size)
+        n = G.npa_upper_bound(game, level=level, max_matrix_size=max_matrix_size)
         elapsed = time.perf_counter() - t0
         raw["npa"] = n
         out["npa"] = {
@@ -188,7 +179,7 @@ def _run(
             "time_s": elapsed,
         }
     if "nonsignaling" in parts:
-        ns = nonsignaling_value(game)
+        ns = G.nonsignaling_value(game)
         raw["nonsignaling"] = ns
         out["nonsignaling"] = {"value": ns.value, "status": ns.status, "time_s": ns.time_s}
     return out, raw
@@ -290,7 +281,7 @@ def values(
         return
     try:
         out, raw = _run(g, parts, dim, lvl, restarts, seed, strategy, max_matrix_size)
-    except (NonsignalingError, SolverError, CertificateError) as exc:  # a solver failed
+    except (G.NonsignalingError, G.SolverError, G.CertificateError) as exc:  # a solver failed
         _fail(f"{type(exc).__name__}: {exc}", 1)
         return
     except GameError as exc:  # bad option detected by a solver, game too large, ...

@@ -288,7 +288,9 @@ def npa_words(level: Level, num_answers: tuple[int, int], num_questions: tuple[i
     return [((), ())] + sorted(words, key=lambda w: (len(w[0]) + len(w[1]), len(w[0]), w))
 
 
-def moment_matrix_size(level: Level, num_answers: tuple[int, int], num_questions: tuple[int, int]) -> int:
+def moment_matrix_size(
+    level: Level, num_answers: tuple[int, int], num_questions: tuple[int, int], *, stop_above: int | None = None
+) -> int:
     r"""Side of the NPA moment matrix, ``len(npa_words(...))``, in closed form (no enumeration).
 
     A reduced word of one player is a sequence of its Collins-Gisin projectors in which neighbours
@@ -297,31 +299,63 @@ def moment_matrix_size(level: Level, num_answers: tuple[int, int], num_questions
     :math:`N(0) = 1` and :math:`N(\ell) = n m ((n - 1) m)^{\ell - 1}` reduced words of length
     :math:`\ell`. A product of :math:`k \ge 1` projectors reduces to every length :math:`1..k`
     (repeat a projector), so a shape :math:`(k_A, k_B)` of the level yields the reduced lengths
-    :math:`L(k_A) \times L(k_B)` with :math:`L(0) = \{0\}`, :math:`L(k) = \{1..k\}`. Words of
-    different reduced lengths are distinct, hence
+    :math:`L(k_A) \times L(k_B)` with :math:`L(0) = \{0\}`, :math:`L(k) = \{1..k\}`. The shapes of an
+    integer level :math:`k` are all :math:`k_A + k_B \le k`, whose reach is exactly the triangle
+    :math:`\ell_A + \ell_B \le k`; a ``+ab``-type word adds its rectangle. Words of different reduced
+    lengths are distinct, hence
 
     .. math:: |\mathcal{S}| = \sum_{(\ell_A, \ell_B) \in \bigcup L(k_A) \times L(k_B)} N_A(\ell_A) N_B(\ell_B).
 
-    Used to refuse levels whose SDP could not be built or solved before any work is done.
+    Lengths whose count is 0 (one question per party stops at length 1; one answer at length 0) are
+    skipped, so the work is bounded by the number of non-zero terms, and ``stop_above`` ends the sum
+    as soon as it exceeds that value (the result is then some number above it: enough for a size
+    guard, and it returns at once even for ``level = 10**6``). Used to refuse levels whose SDP could
+    not be built or solved before any work is done.
     """
     k, extra, _ = _parse_level(level)
     (na, nb), (nx, ny) = num_answers, num_questions
 
+    def max_len(n: int, m: int, cap: int) -> int:  # beyond it N(l) = 0
+        if n * m == 0:
+            return 0
+        return cap if (n - 1) * m > 0 else min(cap, 1)
+
     def count(n: int, m: int, length: int) -> int:
         return 1 if length == 0 else n * m * ((n - 1) * m) ** (length - 1)
 
-    shapes = {(la, total - la) for total in range(k + 1) for la in range(total + 1)} | set(extra)
+    cap_a = max([k, *(ea for ea, _ in extra)])
+    cap_b = max([k, *(eb for _, eb in extra)])
+    la_max, lb_max = max_len(nx, na - 1, cap_a), max_len(ny, nb - 1, cap_b)
+    rects = [(ea, eb) for ea, eb in extra]
+    total = 0
+    for la in range(la_max + 1):
+        ca = count(nx, na - 1, la)
+        lb_top = k - la if la <= k else -1
+        for ea, eb in rects:  # a '+ab'-type shape reaches la <= ea (la >= 1 if ea >= 1) with lb <= eb
+            if (la == 0 and ea == 0) or (1 <= la <= ea):
+                lb_top = max(lb_top, eb)
+        lb_top = min(lb_top, lb_max)
+        for lb in range(lb_top + 1):
+            if not _reachable(la, lb, k, rects):
+                continue
+            total += ca * count(ny, nb - 1, lb)
+            if stop_above is not None and total > stop_above:
+                return total
+    return total
 
-    def reach(length: int) -> range:
-        return range(0, 1) if length == 0 else range(1, length + 1)
 
-    lengths = {(la, lb) for ka, kb in shapes for la in reach(ka) for lb in reach(kb)}
-    return sum(count(nx, na - 1, la) * count(ny, nb - 1, lb) for la, lb in lengths)
+def _reachable(la: int, lb: int, k: int, rects: Sequence[tuple[int, int]]) -> bool:
+    """Whether reduced lengths ``(la, lb)`` occur at level ``k`` with extra shapes ``rects``."""
+    if la + lb <= k:
+        return True
+
+    def reach(length: int, top: int) -> bool:
+        return length == 0 if top == 0 else 1 <= length <= top
+
+    return any(reach(la, ea) and reach(lb, eb) for ea, eb in rects)
 
 
-#: Default refusal threshold of :func:`npa_upper_bound`: a moment matrix of side 1000 has ~5e5
-#: entries; SCS needs minutes and gigabytes there on the project's 2-core machines.
-MAX_MATRIX_SIZE = 1000
+from ._limits import MAX_MATRIX_SIZE  # noqa: E402  (re-exported here)
 
 
 # --------------------------------------------------------------------------- result
@@ -574,10 +608,13 @@ def npa_upper_bound(
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
     na, nb, nx, ny = game.shape
-    side = moment_matrix_size(level, (na, nb), (nx, ny))
+    side = moment_matrix_size(level, (na, nb), (nx, ny), stop_above=max_matrix_size)
     if side > max_matrix_size:
+        k, extra, _ = _parse_level(level)
+        small = max([k, *(a + b for a, b in extra)]) <= 200  # the exact count is then instant too
+        what = f"side {moment_matrix_size(level, (na, nb), (nx, ny))}" if small else f"side above {side - 1}"
         raise GameError(
-            f"level: {level!r} needs a moment matrix of side {side} on {game.name!r}, above "
+            f"level: {level!r} needs a moment matrix of {what} on {game.name!r}, above "
             f"max_matrix_size = {max_matrix_size}; use a lower level (1, '1+ab', 2, ...) or raise max_matrix_size (CLI: --max-matrix-size)"
         )
     from ._scale import normalised
