@@ -111,7 +111,7 @@ def test_solver_failure_exit_code_1(monkeypatch):
     def fail(game):
         raise NonsignalingError("nonsignaling_value: the LP solver did not reach an optimum (status 4)")
 
-    monkeypatch.setattr(game_cli, "nonsignaling_value", fail)
+    monkeypatch.setattr(game_cli.G, "nonsignaling_value", fail)  # the CLI calls the solvers through the (lazy) package
     r = run("chsh", "--skip", "quantum,npa,classical")
     assert r.exit_code == 1 and "did not reach an optimum" in r.stderr and "Traceback" not in r.output
 
@@ -144,3 +144,20 @@ def test_too_high_npa_level_is_bad_input():
     assert r.exit_code == 2 and "side 13" in r.stderr and "--max-matrix-size" in r.stderr
     r = run("chsh", "--max-matrix-size", "0")
     assert r.exit_code == 2 and r.stderr.startswith("error: --max-matrix-size: must be an integer >= 1, got 0")
+
+
+def test_see_saw_dimension_defaults_to_the_number_of_answers():
+    r = run("chsh3", "--skip", "classical,npa,nonsignaling", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["quantum"]["dim"] == 3
+    r = run("chsh", "--skip", "classical,npa,nonsignaling", "--json", "--dim", "4")
+    assert json.loads(r.stdout)["quantum"]["dim"] == 4
+
+
+def test_ctrl_c_is_a_clear_exit(monkeypatch):
+    def interrupted(game):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(game_cli.G, "nonsignaling_value", interrupted)
+    r = run("chsh", "--skip", "quantum,npa,classical")
+    assert r.exit_code == 130 and "interrupted" in r.stderr and "Traceback" not in r.output

@@ -132,15 +132,29 @@ def _fmt_matrix(m: np.ndarray) -> str:
     return np.array2string(np.round(m, 4) + 0.0, precision=4, suppress_small=True, max_line_width=120)
 
 
+def _stage(text: str) -> Any:
+    """A transient status line on stderr while a stage runs (only on a terminal; a no-op otherwise)."""
+    import contextlib
+
+    err = Console(stderr=True)
+    return err.status(text, spinner="dots") if err.is_terminal else contextlib.nullcontext()
+
+
 def _run(
     game: Game, parts: set[str], dim: int, level: int | str, restarts: Optional[int], seed: int, with_strategy: bool,
     max_matrix_size: int = MAX_MATRIX_SIZE,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Compute the requested values; returns (JSON-ready summary, raw results)."""
+    """Compute the requested values; returns (JSON-ready summary, raw results).
+
+    On a terminal, each stage shows on stderr what it is solving and its size while it runs.
+    """
     raw: dict[str, Any] = {}
     out: dict[str, Any] = {}
+    na, nb, nx, ny = game.shape
     if "classical" in parts:
-        res = G.classical_value(game)
+        with _stage(f"classical value: exact enumeration of the smaller side's {min(na ** nx, nb ** ny):,} deterministic "
+                    "strategies (best response for the other)"):
+            res = G.classical_value(game)
         raw["classical"] = res
         out["classical"] = _classical_json(res, game, with_strategy)
     if "quantum" in parts:
@@ -148,7 +162,8 @@ def _run(
         if restarts is not None:
             kwargs["restarts"] = restarts
         t0 = time.perf_counter()
-        q = G.quantum_lower_bound(game, **kwargs)
+        with _stage(f"see-saw: local dimension {dim}, {restarts if restarts is not None else 'default'} restarts"):
+            q = G.quantum_lower_bound(game, **kwargs)
         elapsed = time.perf_counter() - t0
         raw["quantum"] = q
         out["quantum"] = {
@@ -166,7 +181,13 @@ def _run(
             }
     if "npa" in parts:
         t0 = time.perf_counter()
-        n = G.npa_upper_bound(game, level=level, max_matrix_size=max_matrix_size)
+        from ..games.npa import DEFAULT_TIME_LIMIT, moment_matrix_size
+
+        side = moment_matrix_size(level, (na, nb), (nx, ny), stop_above=max_matrix_size)
+        size_class = "seconds" if side <= 50 else "up to a minute" if side <= 150 else "minutes"
+        with _stage(f"NPA level {level}: moment matrix of side {side} (expect {size_class}; budget "
+                    f"{DEFAULT_TIME_LIMIT:g} s; Ctrl-C stops)"):
+            n = G.npa_upper_bound(game, level=level, max_matrix_size=max_matrix_size)
         elapsed = time.perf_counter() - t0
         raw["npa"] = n
         out["npa"] = {
@@ -179,7 +200,8 @@ def _run(
             "time_s": elapsed,
         }
     if "nonsignaling" in parts:
-        ns = G.nonsignaling_value(game)
+        with _stage(f"no-signalling value: LP with {na * nb * nx * ny:,} variables"):
+            ns = G.nonsignaling_value(game)
         raw["nonsignaling"] = ns
         out["nonsignaling"] = {"value": ns.value, "status": ns.status, "time_s": ns.time_s}
     return out, raw
@@ -254,7 +276,9 @@ def values(
     game: str = typer.Argument(..., help="A library game name (e.g. chsh, chsh3, odd_cycle5, magic_square) or a JSON game file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     strategy: bool = typer.Option(False, "--strategy", help="Also print the optimal strategies."),
-    dim: int = typer.Option(2, "--dim", help="Local dimension of the see-saw (>= 1)."),
+    dim: Optional[int] = typer.Option(
+        None, "--dim", help="Local dimension of the see-saw (>= 1; default: the larger number of answers, at least 2)."
+    ),
     level: str = typer.Option("1+ab", "--level", help="NPA level: 1, 1+ab, 2, ..."),
     restarts: Optional[int] = typer.Option(None, "--restarts", help="Random see-saw restarts (>= 0; default: the solver's)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the see-saw restarts (>= 0)."),
@@ -267,7 +291,7 @@ def values(
     try:
         parts = set(PARTS) - _parse_skip(skip)
         lvl = _parse_level(level)
-        if dim < 1:
+        if dim is not None and dim < 1:
             raise CLIInputError(f"--dim: must be an integer >= 1, got {dim}")
         if restarts is not None and restarts < 0:
             raise CLIInputError(f"--restarts: must be an integer >= 0, got {restarts}")
@@ -276,6 +300,8 @@ def values(
         if max_matrix_size < 1:
             raise CLIInputError(f"--max-matrix-size: must be an integer >= 1, got {max_matrix_size}")
         g = load_game(game)
+        if dim is None:  # a qubit see-saw is far from optimal on many-answer games (CHSH_5 at dim 2: 0.502)
+            dim = max(2, *g.num_answers)
     except (CLIInputError, GameError) as exc:
         _fail(str(exc), 2)
         return
@@ -286,6 +312,9 @@ def values(
         return
     except GameError as exc:  # bad option detected by a solver, game too large, ...
         _fail(str(exc), 2)
+        return
+    except KeyboardInterrupt:
+        _fail("interrupted (Ctrl-C); nothing was printed", 130)
         return
     except Exception as exc:  # solver failures: a clear message, no traceback
         _fail(f"{type(exc).__name__}: {exc}", 1)
