@@ -60,9 +60,41 @@ def seed_sequence(seed: Any, field_name: str = "seed") -> np.random.SeedSequence
     return np.random.SeedSequence(seed)
 
 
+def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
 def _as_real_array(value: ArrayLike, field_name: str, ndim: int) -> NDArray[np.float64]:
+    """``value`` as a read-only float64 array of ``ndim`` dimensions with finite real entries.
+
+    Complex entries with a non-zero imaginary part, strings and non-numeric objects are refused
+    (``np.array(.., dtype=float)`` would drop an imaginary part with only a ``ComplexWarning``, and
+    parse numeric strings), as is nesting too deep to convert.
+    """
     try:
-        arr = np.array(value, dtype=np.float64, copy=True)
+        raw = np.asarray(value)
+    except RecursionError:
+        raise GameError(f"{field_name}: nested too deeply; expected a {ndim}-dimensional array of real numbers") from None
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"{field_name}: must be a {ndim}-dimensional array of real numbers ({exc})") from None
+    if raw.dtype.kind in "USV" or raw.dtype.kind == "M" or raw.dtype.kind == "m":
+        kind = "strings" if raw.dtype.kind in "US" else f"dtype {raw.dtype}"
+        raise GameError(f"{field_name}: entries must be real numbers, got {kind} (e.g. {raw.ravel()[:1].tolist()!r})")
+    if raw.dtype.kind == "O":  # e.g. None, Fraction, Decimal or complex objects among the numbers
+        ok = np.frompyfunc(_is_real_number, 1, 1)(raw).astype(bool) if raw.size else np.ones(0, dtype=bool)
+        if not ok.all():
+            idx = _first_bad(~ok)
+            raise GameError(f"{field_name}: entries must be real numbers; {field_name}{list(idx)} = {_short(raw[idx])}")
+    if raw.dtype.kind == "c":
+        imag = raw.imag != 0  # NaN imaginary parts count as non-zero
+        if imag.any():
+            idx = _first_bad(imag)
+            raise GameError(
+                f"{field_name}: entries must be real numbers, not complex; {field_name}{list(idx)} = {raw[idx].item()!r}"
+            )
+        raw = raw.real
+    try:
+        arr = np.array(raw, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise GameError(f"{field_name}: must be an array of real numbers ({exc})") from None
     if arr.ndim != ndim:
@@ -82,15 +114,59 @@ def _names(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if given is None:
         return tuple(f"{prefix}{i}" for i in range(sizes[0])), tuple(f"{prefix}{i}" for i in range(sizes[1]))
+    form = "a pair (alice_names, bob_names) of lists of strings"
+    if not _is_sequence(given, ndim=2):
+        raise GameError(f"{field_name}: must be {form}, got {type(given).__name__} {_short(given)}")
     if len(given) != 2:
         raise GameError(f"{field_name}: give one list of names for Alice and one for Bob, got {len(given)}")
     out = []
     for who, names, n in zip(("Alice", "Bob"), given, sizes):
+        if not _is_sequence(names):
+            raise GameError(f"{field_name}: {who}'s names must be a list of strings, got {type(names).__name__} {_short(names)}")
+        for i, s in enumerate(names):
+            if not _is_name(s):
+                raise GameError(
+                    f"{field_name}: {who}'s names must be strings (or integers), got {type(s).__name__} "
+                    f"{_short(s)} at position {i}"
+                )
         names = tuple(str(s) for s in names)
         if len(names) != n:
             raise GameError(f"{field_name}: {who} needs {n} names, got {len(names)}")
         out.append(names)
     return out[0], out[1]
+
+
+def _is_real_number(value: Any) -> bool:
+    """A real number: int, float, bool, a numpy real scalar, a ``numbers.Real`` (Fraction) or a Decimal."""
+    import decimal
+    import numbers
+
+    if isinstance(value, (complex, np.complexfloating)):
+        return False
+    return isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating, np.bool_))
+
+
+def _is_sequence(value: Any, ndim: int = 1) -> bool:
+    """A list, tuple or ``ndim``-dimensional array (not a string, bytes or mapping)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == ndim
+    return isinstance(value, (list, tuple))
+
+
+def _is_name(value: Any) -> bool:
+    """A string, or an integer / numpy string or integer scalar (written with ``str``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (str, np.str_, int, np.integer))
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (safe for deeply nested values)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<{type(value).__name__} nested too deeply>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +199,8 @@ class Game:
     ------
     GameError
         On shape mismatch, negative ``prob``, ``prob`` summing to a number more than 1e-6 away from
-        1, or non-finite entries. The message names the field and the allowed range.
+        1, non-finite, complex (non-zero imaginary part) or non-numeric entries, or names that are
+        not strings. The message names the field and the allowed range.
 
     Warns
     -----
@@ -180,6 +257,8 @@ class Game:
             object.__setattr__(self, "renormalised", True)
         object.__setattr__(self, "prob", prob)
         object.__setattr__(self, "payoff", payoff)
+        if not _is_name(self.name):
+            raise GameError(f"name: must be a string, got {type(self.name).__name__} {_short(self.name)}")
         object.__setattr__(self, "name", str(self.name))
         nx, ny = prob.shape
         na, nb = payoff.shape[:2]
@@ -290,17 +369,42 @@ class Game:
 
     @classmethod
     def from_json(cls, source: str | Path) -> "Game":
-        """Read a game from a JSON file path (or from JSON text starting with ``{``)."""
+        """Read a game from a JSON file path (or from JSON text starting with ``{``).
+
+        Raises
+        ------
+        GameError
+            Missing or unreadable file, a file that is not UTF-8 text (a binary file), invalid JSON,
+            JSON nested too deeply to parse, or an invalid game (see :meth:`from_dict`); the message
+            names the file (or the field).
+        """
         text = str(source)
+        where = "game file"
         if not text.lstrip().startswith("{"):
             path = Path(source)
+            where = f"game file {path}"
             if not path.is_file():
                 raise GameError(f"game file: {path} does not exist")
-            text = path.read_text()
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise GameError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise GameError(
+                    f"{where}: not a text (UTF-8) JSON file; byte {exc.start} is {raw[exc.start:exc.start + 1]!r} "
+                    "(is it a binary file?)"
+                ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise GameError(f"game file: not valid JSON ({exc})") from None
+            raise GameError(f"{where}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise GameError(
+                f"{where}: nested too deeply (a game file holds prob [nx][ny] and payoff [na][nb][nx][ny]: "
+                "at most 4 levels of lists)"
+            ) from None
         return cls.from_dict(data)
 
     def __repr__(self) -> str:

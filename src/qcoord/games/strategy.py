@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .game import GameError
+from .game import GameError, check_int
 
 __all__ = ["DeterministicStrategy", "QuantumStrategy"]
 
@@ -38,8 +38,13 @@ class DeterministicStrategy:
     bob: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "alice", tuple(int(a) for a in self.alice))
-        object.__setattr__(self, "bob", tuple(int(b) for b in self.bob))
+        for who in ("alice", "bob"):
+            answers = getattr(self, who)
+            if isinstance(answers, np.ndarray) and answers.ndim == 1:
+                answers = answers.tolist()
+            if not isinstance(answers, (list, tuple)):
+                raise GameError(f"{who}: must be a sequence of answers (integers >= 0), one per question, got {answers!r}")
+            object.__setattr__(self, who, tuple(check_int(a, f"{who}[{i}]", 0) for i, a in enumerate(answers)))
 
     def behaviour(self, num_answers: tuple[int, int]) -> NDArray[np.float64]:
         """The behaviour ``p[a, b, x, y] = [a = alice[x]] [b = bob[y]]``."""
@@ -52,14 +57,37 @@ class DeterministicStrategy:
         return p
 
 
+def _as_complex(value: ArrayLike, who: str, what: str = "") -> NDArray[np.complex128]:
+    """``value`` as a complex128 array with finite entries; else :class:`GameError` naming ``who``.
+
+    ``what`` (e.g. ``"measurement operator "``) qualifies the entries in the message.
+    """
+    try:
+        arr = np.array(value, dtype=np.complex128)
+    except (TypeError, ValueError) as exc:
+        raise GameError(f"{who}: must be an array of (complex) numbers ({exc})") from None
+    except RecursionError:
+        raise GameError(f"{who}: nested too deeply to be an array of numbers") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise GameError(f"{who}: {what}entries must be finite numbers; {who}{list(idx)} = {arr[idx].item()!r}")
+    return arr
+
+
 def _check_povms(ops: NDArray[np.complex128], who: str, atol: float) -> None:
-    # ops shape (n_questions, n_answers, d, d)
-    if ops.ndim != 4 or ops.shape[2] != ops.shape[3]:
-        raise GameError(f"{who}: measurement operators must have shape (questions, answers, d, d), got {ops.shape}")
+    # ops shape (n_questions, n_answers, d, d), finite entries (see _as_complex)
+    if ops.ndim != 4 or ops.shape[2] != ops.shape[3] or 0 in ops.shape:
+        raise GameError(
+            f"{who}: measurement operators must have shape (questions, answers, d, d) with every axis >= 1, got {ops.shape}"
+        )
     herm_err = np.abs(ops - np.conj(np.swapaxes(ops, -1, -2))).max()
     if herm_err > atol:
         raise GameError(f"{who}: measurement operators must be Hermitian (max deviation {herm_err:.2e})")
-    eig_min = np.linalg.eigvalsh(ops).min()
+    try:
+        eig_min = float(np.linalg.eigvalsh(ops).min())
+    except np.linalg.LinAlgError as exc:
+        raise GameError(f"{who}: the measurement operators could not be diagonalised ({exc})") from None
     if eig_min < -atol:
         raise GameError(f"{who}: measurement operators must be positive semidefinite (min eigenvalue {eig_min:.2e})")
     d = ops.shape[-1]
@@ -90,6 +118,13 @@ class QuantumStrategy:
     dims : tuple of int
         ``(dA, dB)``.
 
+    Raises
+    ------
+    GameError
+        Non-numeric or non-finite (NaN, inf) entries in the state or the measurements, wrong
+        shapes, a state that is not normalised, Hermitian and positive semidefinite, or measurements
+        that are not POVMs. The message names ``state``, ``alice`` or ``bob``.
+
     Notes
     -----
     The behaviour is the Born rule :math:`p(a,b|x,y) = \\mathrm{tr}[(A^x_a \\otimes B^y_b)\\rho]`.
@@ -102,12 +137,12 @@ class QuantumStrategy:
 
     def __post_init__(self) -> None:
         atol = 1e-7
-        A = np.array(self.alice, dtype=np.complex128)
-        B = np.array(self.bob, dtype=np.complex128)
+        A = _as_complex(self.alice, "alice", "measurement operator ")
+        B = _as_complex(self.bob, "bob", "measurement operator ")
         _check_povms(A, "alice", atol)
         _check_povms(B, "bob", atol)
         dA, dB = A.shape[-1], B.shape[-1]
-        s = np.array(self.state, dtype=np.complex128)
+        s = _as_complex(self.state, "state")
         if s.ndim == 1:
             if s.shape[0] != dA * dB:
                 raise GameError(f"state: a pure state must have length dA*dB = {dA * dB}, got {s.shape[0]}")
@@ -123,8 +158,12 @@ class QuantumStrategy:
                 raise GameError("state: a density matrix must be Hermitian")
             if abs(np.trace(rho).real - 1) > atol:
                 raise GameError(f"state: a density matrix must have trace 1, got {np.trace(rho).real!r}")
-            if np.linalg.eigvalsh(rho).min() < -atol:
-                raise GameError("state: a density matrix must be positive semidefinite")
+            try:
+                lam_min = float(np.linalg.eigvalsh(rho).min())
+            except np.linalg.LinAlgError as exc:
+                raise GameError(f"state: the density matrix could not be diagonalised ({exc})") from None
+            if lam_min < -atol:
+                raise GameError(f"state: a density matrix must be positive semidefinite (min eigenvalue {lam_min:.3g})")
         else:
             raise GameError(f"state: expected a vector or a matrix, got shape {s.shape}")
         for arr in (A, B, s, rho):
@@ -159,7 +198,10 @@ class QuantumStrategy:
         ----------
         visibility : float in [0, 1]
         """
-        v = float(visibility)
+        try:
+            v = float(visibility)
+        except (TypeError, ValueError):
+            raise GameError(f"visibility: must be a number in [0, 1], got {visibility!r}") from None
         if not 0.0 <= v <= 1.0 or not np.isfinite(v):
             raise GameError(f"visibility: must lie in [0, 1], got {visibility!r}")
         dA, dB = self.dims
