@@ -61,7 +61,7 @@ class Baseline:
         if not callable(self.fn):
             raise BaselineError(f"baseline.fn: must be a callable T(t), got {type(self.fn).__name__}")
         if self.convex not in (True, False, None):
-            raise BaselineError(f"baseline.convex: must be True, False or None (unknown), got {self.convex!r}")
+            raise BaselineError(f"baseline.convex: must be True, False or None (unknown), got {_show(self.convex)}")
 
     def __reduce__(self) -> Any:
         """Presets pickle as their spec (their ``fn`` is a closure); a user callable pickles as it is."""
@@ -175,13 +175,25 @@ class Baseline:
         return f"Baseline({getattr(self.fn, '__name__', 'fn')}, name={self.name!r}, convex={self.convex!r})"
 
 
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for an error message: cut to ``limit`` characters, and safe for a value nested
+    too deeply to ``repr`` (which raises ``RecursionError``)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deeply"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _num(value: Any, field_name: str) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise BaselineError(f"{field_name}: must be a finite number, got {_show(value)}")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise BaselineError(f"{field_name}: must be a finite number, got {value!r}") from None
+        raise BaselineError(f"{field_name}: must be a finite number, got {_show(value)}") from None
     if not math.isfinite(v):
-        raise BaselineError(f"{field_name}: must be a finite number, got {value!r}")
+        raise BaselineError(f"{field_name}: must be a finite number, got {_show(value)}")
     return v
 
 
@@ -238,6 +250,9 @@ def power(k: float = 2.0) -> Baseline:
     return Baseline(fn, name=f"power({_fmt(k)})", convex=k >= 1.0, params={"kind": "power", "k": k})
 
 
+#: The parameter keys a ``{"kind": ...}`` baseline table may hold besides ``kind``.
+_TABLE_KEYS: dict[str, tuple[str, ...]] = {"setup": ("c",), "power": ("k",), "linear": ()}
+
 _SPEC = re.compile(r"^\s*(setup|power|linear)\s*(?:\(\s*([^)]*)\s*\))?\s*$", re.IGNORECASE)
 
 
@@ -257,14 +272,16 @@ def baseline_from_spec(spec: Baseline | Mapping[str, Any] | str) -> Baseline:
     Raises
     ------
     BaselineError
-        Unparseable spec or parameters out of range (message starts with ``baseline``).
+        Unparseable spec, parameters out of range, or a table with a key other than ``kind`` and
+        the kind's parameter (``c`` for setup, ``k`` for power, none for linear); the message starts
+        with ``baseline``.
     """
     if isinstance(spec, Baseline):
         return spec
     if isinstance(spec, str):
         m = _SPEC.match(spec)
         if not m:
-            raise BaselineError(f"baseline: expected 'setup(c)', 'power(k)' or 'linear', got {spec!r}")
+            raise BaselineError(f"baseline: expected 'setup(c)', 'power(k)' or 'linear', got {_show(spec)}")
         kind, arg = m.group(1).lower(), m.group(2)
         if kind == "linear":
             return power(1.0)
@@ -274,13 +291,21 @@ def baseline_from_spec(spec: Baseline | Mapping[str, Any] | str) -> Baseline:
     if isinstance(spec, Mapping):
         params = dict(spec)
         kind = str(params.pop("kind", "")).lower()
+        if kind not in _TABLE_KEYS:
+            raise BaselineError(f"baseline.kind: must be 'setup', 'power' or 'linear', got {_show(spec.get('kind'))}")
+        allowed = _TABLE_KEYS[kind]
+        unknown = sorted((str(k) for k in params if k not in allowed), key=str)
+        if unknown:
+            names = ", ".join(repr(k) for k in ("kind", *allowed))
+            raise BaselineError(
+                f"baseline.{unknown[0]}: unknown key for a {kind!r} baseline; allowed keys are {names} "
+                "(keys are case-sensitive)"
+            )
         if kind == "setup":
-            return setup(params.pop("c", 1.0))
+            return setup(params.get("c", 1.0))
         if kind == "power":
-            return power(params.pop("k", 2.0))
-        if kind == "linear":
-            return power(1.0)
-        raise BaselineError(f"baseline.kind: must be 'setup', 'power' or 'linear', got {spec.get('kind')!r}")
+            return power(params.get("k", 2.0))
+        return power(1.0)
     if callable(spec):
         return Baseline(spec, name=getattr(spec, "__name__", "custom"))
     raise BaselineError(f"baseline: expected a Baseline, a spec string or a table, got {type(spec).__name__}")

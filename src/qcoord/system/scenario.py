@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,13 @@ from typing import Any, Mapping
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .baseline import Baseline, baseline_from_spec, setup
+from .baseline import Baseline, _show, baseline_from_spec, setup
 from .demand import Demand, TwoPoint, classify, demand_from_dict
 from .interface import PairInputs, ScenarioError
 
-__all__ = ["Scenario", "ScenarioError", "UnknownFieldError", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS"]
+__all__ = [
+    "Scenario", "ScenarioError", "UnknownFieldError", "read_toml", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS",
+]
 
 ARRIVAL_PROCESSES = ("poisson", "deterministic", "trace")
 DISCIPLINES = ("srpt", "np", "fcfs")
@@ -38,16 +41,67 @@ DISCIPLINES = ("srpt", "np", "fcfs")
 NUM_UNIFORMS = 4
 
 
+#: Bytes per pair of :meth:`Scenario.draw_inputs` (arrival 8, demand 16, classes 16, role 1,
+#: uniforms 32) with its temporaries, rounded up.
+INPUT_BYTES_PER_PAIR = 96
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory this process may still use: ``MemAvailable`` of ``/proc/meminfo`` (else
+    ``SC_PAGE_SIZE * SC_AVPHYS_PAGES``), capped by a cgroup memory limit minus its usage; ``None``
+    when the platform tells nothing."""
+    avail: int | None = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
+        except (AttributeError, ValueError, OSError):
+            avail = None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as fh:
+                limit_text = fh.read().strip()
+            with open(usage_file, encoding="ascii") as fh:
+                usage = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit_text.isdigit() and int(limit_text) < 2**60:  # "max" / a huge number: no limit
+            room = max(int(limit_text) - usage, 0)
+            avail = room if avail is None else min(avail, room)
+        break
+    return avail
+
+
+def _gib(nbytes: float) -> str:
+    """A byte count for messages: ``"238 GiB"``, ``"931 TiB"`` (binary units, three digits)."""
+    value, unit = nbytes / 2**30, "GiB"
+    for bigger in ("TiB", "PiB", "EiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.3g} {unit}"
+
+
 def _real(value: Any, field_name: str, *, lo: float | None = None, lo_open: bool = False) -> float:
     rng_txt = "" if lo is None else (f" > {lo:g}" if lo_open else f" >= {lo:g}")
     if isinstance(value, bool):
-        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {value!r}")
+        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {_show(value)}")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {value!r}") from None
+        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {_show(value)}") from None
     if not math.isfinite(v) or (lo is not None and (v <= lo if lo_open else v < lo)):
-        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {value!r}")
+        raise ScenarioError(f"{field_name}: must be a finite number{rng_txt}, got {_show(value)}")
     return v
 
 
@@ -56,7 +110,7 @@ def _integer(value: Any, field_name: str, lo: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ScenarioError(f"{field_name}: must be an integer >= {lo}, got {value!r}")
+            raise ScenarioError(f"{field_name}: must be an integer >= {lo}, got {_show(value)}")
     v = int(value)
     if v < lo:
         raise ScenarioError(f"{field_name}: must be an integer >= {lo}, got {v}")
@@ -65,7 +119,7 @@ def _integer(value: Any, field_name: str, lo: int) -> int:
 
 def _increasing(values: Any, field_name: str, *, lo: float, lo_open: bool) -> tuple[float, ...]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ScenarioError(f"{field_name}: must be a sequence of numbers, got {values!r}")
+        raise ScenarioError(f"{field_name}: must be a sequence of numbers, got {_show(values)}")
     out = tuple(_real(v, f"{field_name}[{i}]", lo=lo, lo_open=lo_open) for i, v in enumerate(values))
     if any(b <= a for a, b in zip(out, out[1:])):
         raise ScenarioError(f"{field_name}: must be strictly increasing, got {out}")
@@ -137,7 +191,7 @@ class Scenario:
         put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
         put("arrival_rate", _real(self.arrival_rate, "arrival_rate", lo=0.0, lo_open=True))
         if self.arrival_process not in ARRIVAL_PROCESSES:
-            raise ScenarioError(f"arrival_process: must be one of {ARRIVAL_PROCESSES}, got {self.arrival_process!r}")
+            raise ScenarioError(f"arrival_process: must be one of {ARRIVAL_PROCESSES}, got {_show(self.arrival_process)}")
         put("n_pairs", _integer(self.n_pairs, "n_pairs", 2))
         if self.arrival_process == "trace":
             if self.arrival_times is None:
@@ -150,12 +204,14 @@ class Scenario:
             put("arrival_times", times)
         elif self.arrival_times is not None:
             raise ScenarioError(
-                f"arrival_times: only allowed with arrival_process = 'trace', not {self.arrival_process!r}"
+                f"arrival_times: only allowed with arrival_process = 'trace', not {_show(self.arrival_process)}"
             )
         try:
             put("demand", demand_from_dict(self.demand))
         except ScenarioError:
             raise
+        except RecursionError:  # a value nested too deeply to print or convert
+            raise ScenarioError("demand: a value of the demand table is nested too deeply; expected numbers") from None
         except Exception as exc:  # pragma: no cover - defensive
             raise ScenarioError(f"demand: invalid ({exc})") from None
         if self.class_edges is not None:
@@ -171,9 +227,9 @@ class Scenario:
         put("handoff_delay", _real(self.handoff_delay, "handoff_delay", lo=0.0))
         put("message_latency", _real(self.message_latency, "message_latency", lo=0.0))
         if self.discipline not in DISCIPLINES:
-            raise ScenarioError(f"discipline: must be one of {DISCIPLINES}, got {self.discipline!r}")
+            raise ScenarioError(f"discipline: must be one of {DISCIPLINES}, got {_show(self.discipline)}")
         if not isinstance(self.role_coin, (bool, np.bool_)):
-            raise ScenarioError(f"role_coin: must be true or false, got {self.role_coin!r}")
+            raise ScenarioError(f"role_coin: must be true or false, got {_show(self.role_coin)}")
         put("role_coin", bool(self.role_coin))
         put("baseline", baseline_from_spec(self.baseline))
         if self.warmup is None:
@@ -269,6 +325,12 @@ class Scenario:
         """
         rng = np.random.default_rng(self.seed_sequence(replication))
         n = self.n_pairs
+        need, avail = n * INPUT_BYTES_PER_PAIR, _available_memory()
+        if avail is not None and need > avail:  # before allocating: a clear error, not a MemoryError
+            raise ScenarioError(
+                f"n_pairs: the inputs of {n:,} pairs need about {_gib(need)} of memory ({INPUT_BYTES_PER_PAIR} bytes "
+                f"per pair), more than the {_gib(avail)} available; use n_pairs <= {avail // INPUT_BYTES_PER_PAIR:,} here"
+            )
         if self.arrival_process == "poisson":
             arrival = rng.exponential(1.0 / self.arrival_rate, size=n)
             np.cumsum(arrival, out=arrival)  # in place: the same partial sums
@@ -334,18 +396,55 @@ class Scenario:
             discipline = "srpt"
             baseline = "setup(1)"            # or { kind = "power", k = 2 }
             demand = { kind = "two_point" }  # or { kind = "exponential", mean = 1.0 }
+
+        A missing, unreadable, binary, invalid or too deeply nested file is a :class:`ScenarioError`
+        naming the file (see :func:`read_toml`).
         """
-        p = Path(path)
-        try:
-            with p.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ScenarioError(f"path: scenario file not found: {p}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"path: {p} is not valid TOML ({exc})") from None
+        data = read_toml(path)
         if "scenario" in data and isinstance(data["scenario"], Mapping):
             data = data["scenario"]
         return cls.from_dict(data)
+
+
+def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    """Parse a TOML file into a dict; every failure is a :class:`ScenarioError` naming the file.
+
+    Refused, with a message that starts with ``path:`` and names the file: a missing file or one
+    that cannot be read, a binary file (not UTF-8 text), invalid TOML, and TOML nested too deeply
+    for the parser (arrays or inline tables nested thousands deep, which ``tomllib`` meets with a
+    ``RecursionError``).
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the file holds, for the messages (``"scenario"``, ``"sweep spec"``, ...).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"path: {what} file not found: {p}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"path: {p} is a folder, not a {what} file") from None
+    except OSError as exc:
+        raise ScenarioError(f"path: cannot read the {what} file {p} ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"path: {p} is not a text (UTF-8) TOML file; byte {exc.start} is {raw[exc.start:exc.start + 1]!r} "
+            "(is it a binary file?)"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"path: {p} is not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"path: {p} is nested too deeply (arrays or tables nested beyond what the TOML parser "
+            f"can read); a {what} file needs only a few levels"
+        ) from None
 
 
 class UnknownFieldError(ScenarioError, TypeError):
