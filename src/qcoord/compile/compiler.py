@@ -310,15 +310,24 @@ def compile_game(scenario: Any, lam: float, costs: CostSpec = "closed_form", *, 
 
     Raises
     ------
+    ScenarioError
+        The scenario has no stationary regime (utilisation >= 1: ``Scenario.check_stationary``,
+        the same error as :func:`qcoord.system.simulate`); the costs would describe a queue that
+        grows without bound.
     CompileError
-        ``lam`` negative or not finite; unknown ``costs``; closed form asked for backlog questions;
-        estimated costs whose shape does not match the scenario's questions.
+        ``scenario`` not a Scenario; ``lam`` negative or not finite; unknown ``costs``; closed form
+        asked for backlog questions; estimated costs whose shape does not match the scenario's
+        questions.
 
     Examples
     --------
     At the reference R1 (two-point demand, srpt, d = 0.1, lam = 0.5) a split is the best joint
     answer exactly when both customers are long.
     """
+    check_stationary = getattr(scenario, "check_stationary", None)
+    if not callable(check_stationary):
+        raise CompileError(f"scenario: must be a qcoord.system.Scenario, got {type(scenario).__name__}")
+    check_stationary()  # ScenarioError naming arrival_rate (or arrival_times) when utilisation >= 1
     try:
         lam_f = float(lam)
     except (TypeError, ValueError):
