@@ -43,9 +43,10 @@ from .baseline import Baseline, baseline_from_spec
 from .interface import FORWARD, PairInputs, Policy, Routing, RoutingError, ScenarioError
 from .result import METRICS, SimulationResult
 from .routing import _checked_arrays, check_routing, violation_error
-from .scenario import Scenario
+from . import scenario as _scenario
+from .scenario import Scenario, _gib
 
-__all__ = ["simulate", "run_servers", "ServerRun", "measure"]
+__all__ = ["simulate", "run_servers", "ServerRun", "measure", "memory_estimate"]
 
 ProgressHook = Callable[[int, int], Any]
 
@@ -266,6 +267,63 @@ def _progress_adapter(progress: Any, total: int) -> Callable[[int], None]:
     raise TypeError("progress: must be a callable(done, total) or a rich Progress")
 
 
+#: Bytes per pair of one (replication, policy) run, from the arrays it allocates (conservative):
+#: the replication's inputs (arrival 8, demand 16, classes 16, role 1, uniforms 32, draw temporaries)
+#: about 96; the policy's routing (dest 2, release 16, decision 2) and its temporaries (indices,
+#: release offsets) about 48; the servers' kernel (completion 16, two int32 index buffers 16, idle
+#: gaps 32, order/key/heap up to 48) and the measurement (idle runs 16, baseline outputs 16-32, a
+#: partition copy 16) about 112. Measured peaks (``VmHWM``, 2-6 million pairs): 157-224 bytes.
+BYTES_PER_PAIR_RUN = 256
+#: Extra bytes per pair when there is more than one run: while the next policy routes (or the next
+#: replication draws its inputs) the previous run's routing, completions, gaps and idle runs (and
+#: inputs) are still held. Measured peaks of multi-policy, multi-replication runs: 222-349 in all.
+BYTES_PER_PAIR_PREVIOUS_RUN = 256
+#: Bytes per pair kept for every (replication, policy) with ``keep_idle_runs=True`` (the idle-run
+#: buffer: at most two runs per pair, float64).
+BYTES_PER_PAIR_KEPT_RUNS = 16
+
+
+def memory_estimate(scenario: Scenario, n_policies: int = 1, replications: int | None = None, *, keep_idle_runs: bool = False) -> int:
+    """Peak bytes :func:`simulate` needs for its own arrays (an upper estimate; a policy's own
+    allocations beyond the usual routing arrays are not known).
+
+    ``n_pairs * (BYTES_PER_PAIR_RUN + BYTES_PER_PAIR_PREVIOUS_RUN [more than one run] + backlog
+    tables [2 L^2 + 48 with L backlog levels] + BYTES_PER_PAIR_KEPT_RUNS * runs [keep_idle_runs])``.
+    """
+    n_rep = scenario.replications if replications is None else int(replications)
+    runs = max(int(n_policies), 1) * max(n_rep, 1)
+    per_pair = BYTES_PER_PAIR_RUN
+    if runs > 1:
+        per_pair += BYTES_PER_PAIR_PREVIOUS_RUN
+    levels = scenario.num_backlog_levels
+    if levels > 1:  # decision tables (n, 2, L, L) int8, offsets (n, 2, 2) and levels (n, 2)
+        per_pair += 2 * levels * levels + 48
+    if keep_idle_runs:
+        per_pair += BYTES_PER_PAIR_KEPT_RUNS * runs
+    return int(scenario.n_pairs) * per_pair
+
+
+def _check_memory(scenario: Scenario, n_policies: int, n_rep: int, keep_idle_runs: bool) -> None:
+    """Refuse a run whose :func:`memory_estimate` exceeds the available memory (before allocating)."""
+    need = memory_estimate(scenario, n_policies, n_rep, keep_idle_runs=keep_idle_runs)
+    avail = _scenario._available_memory()
+    if avail is None or need <= avail:
+        return
+    per_pair = need / scenario.n_pairs
+    most = int(avail // per_pair)
+    kept = ", with the idle runs kept by keep_idle_runs=True" if keep_idle_runs else ""
+    raise ScenarioError(
+        f"n_pairs: simulating {scenario.n_pairs:,} pairs x {_count(n_policies, 'policy', 'policies')} x "
+        f"{_count(n_rep, 'replication', 'replications')} needs about {_gib(need)} of memory (estimate: "
+        f"{per_pair:.0f} bytes per pair{kept}), more than the {_gib(avail)} available; use n_pairs <= {most:,} here"
+        + (" or keep_idle_runs=False" if keep_idle_runs else "")
+    )
+
+
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
 def simulate(
     scenario: Scenario,
     policies: Policy | Sequence[Policy],
@@ -298,6 +356,14 @@ def simulate(
     -------
     SimulationResult
         Metrics per policy and replication (see the module notes), scenario and seed.
+
+    Raises
+    ------
+    ScenarioError
+        No stationary regime (utilisation >= 1), or a run too large for the memory: the
+        :func:`memory_estimate` (bytes per pair per run from the arrays allocated) is compared with
+        the available memory before anything is allocated, and the message names ``n_pairs``,
+        the estimate and the limit.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario: must be a Scenario, got {type(scenario).__name__}")
@@ -315,6 +381,7 @@ def simulate(
         for name, spec in items:
             b = baseline_from_spec(spec)
             extra[str(name) if name is not None else b.name] = b
+    _check_memory(scenario, len(pols), n_rep, bool(keep_idle_runs))  # before any array is allocated
     names = tuple(p.name for p in pols)
     metric_names = METRICS + tuple(f"throughput[{k}]" for k in extra)
     values = {m: np.empty((len(pols), n_rep)) for m in metric_names}
@@ -324,30 +391,37 @@ def simulate(
     timings = dict.fromkeys(names, 0.0)
     tick = _progress_adapter(progress, n_rep * len(pols))
     done = 0
-    for r in range(n_rep):
-        inputs = scenario.draw_inputs(r)
-        window[r] = _window(inputs, scenario.warmup)
-        for p, pol in enumerate(pols):
-            start = time.perf_counter()
-            routing = pol.route(inputs, scenario)
-            if not isinstance(routing, Routing):
-                raise RoutingError(f"routing: policy {pol.name!r} returned {type(routing).__name__}, not a Routing")
-            dest, dec, rel = _checked_arrays(routing, inputs)
-            if dest.dtype == np.int8 and dec.dtype == np.int8 and rel.dtype == np.float64:
-                run = run_servers(inputs, routing, scenario.discipline, check=True)  # rules checked in the kernel
-            else:  # other dtypes: check the values before any cast to int8
-                check_routing(routing, inputs)
-                run = run_servers(inputs, routing, scenario.discipline)
-            metrics, runs = measure(inputs, routing, run, scenario, extra, consume=True)
-            for m in metric_names:
-                values[m][p, r] = metrics[m]
-            if keep_idle_runs:
-                kept[p].append(runs)
-            info = getattr(routing, "info", None)
-            infos[p].append(dict(info) if isinstance(info, Mapping) else {})
-            timings[pol.name] += time.perf_counter() - start
-            done += 1
-            tick(done)
+    try:
+        for r in range(n_rep):
+            inputs = scenario.draw_inputs(r)
+            window[r] = _window(inputs, scenario.warmup)
+            for p, pol in enumerate(pols):
+                start = time.perf_counter()
+                routing = pol.route(inputs, scenario)
+                if not isinstance(routing, Routing):
+                    raise RoutingError(f"routing: policy {pol.name!r} returned {type(routing).__name__}, not a Routing")
+                dest, dec, rel = _checked_arrays(routing, inputs)
+                if dest.dtype == np.int8 and dec.dtype == np.int8 and rel.dtype == np.float64:
+                    run = run_servers(inputs, routing, scenario.discipline, check=True)  # rules checked in the kernel
+                else:  # other dtypes: check the values before any cast to int8
+                    check_routing(routing, inputs)
+                    run = run_servers(inputs, routing, scenario.discipline)
+                metrics, runs = measure(inputs, routing, run, scenario, extra, consume=True)
+                for m in metric_names:
+                    values[m][p, r] = metrics[m]
+                if keep_idle_runs:
+                    kept[p].append(runs)
+                info = getattr(routing, "info", None)
+                infos[p].append(dict(info) if isinstance(info, Mapping) else {})
+                timings[pol.name] += time.perf_counter() - start
+                done += 1
+                tick(done)
+    except MemoryError:  # the estimate is not a guarantee (a policy's own arrays, other processes)
+        raise ScenarioError(
+            f"n_pairs: ran out of memory simulating {scenario.n_pairs:,} pairs ({len(pols)} policies, {n_rep} "
+            f"replications; estimate {_gib(memory_estimate(scenario, len(pols), n_rep, keep_idle_runs=bool(keep_idle_runs)))}, "
+            f"available before the run {_gib(_scenario._available_memory() or 0)}); use fewer n_pairs"
+        ) from None
     return SimulationResult(
         scenario=scenario,
         policies=names,
