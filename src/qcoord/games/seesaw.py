@@ -49,14 +49,121 @@ from . import _seesaw_kernels as K
 from .game import Game, GameError, check_int, seed_sequence
 from .strategy import DeterministicStrategy, QuantumStrategy
 
-__all__ = ["QuantumResult", "quantum_lower_bound"]
+__all__ = ["QuantumResult", "quantum_lower_bound", "memory_estimate"]
 
 DEFAULT_RESTARTS = 16
 DEFAULT_TOL = 1e-10
 DEFAULT_MAX_ITER = 3000
-#: Largest local dimension accepted: the see-saw holds ``restarts x questions x answers`` complex
-#: d x d operators and diagonalises d x d matrices every round (d = 256: ~70 MB, seconds per round).
+#: Largest local dimension accepted. The state step builds and diagonalises each run's Bell
+#: operator, a ``d^2 x d^2`` complex matrix (``16 d^4`` bytes: 64 GiB per run at d = 256), so the
+#: memory, not this cap, limits ``dim`` in practice: :func:`memory_estimate` is checked against the
+#: available memory before anything is allocated.
 MAX_DIM = 256
+#: Bytes of one complex128 entry.
+_COMPLEX = 16
+
+
+def memory_estimate(shape: tuple[int, int, int, int], dim: int, runs: int) -> int:
+    """Peak bytes of the batched see-saw on a game of ``shape = (na, nb, nx, ny)`` (an upper estimate).
+
+    With ``R = runs`` (random restarts plus the classical and ``initial`` starts) and ``D = dim^2``:
+
+    - the state step: each run's Bell operator (``D x D`` complex), the transposed copy of the
+      contraction that builds it, its Hermitian part, the eigenvectors and LAPACK's workspace:
+      ``16 D^2 (6 R + 4)`` bytes (measured peaks: 3.5-4.9 Bell operators per run);
+    - the measurement steps: ``R x (nx na + ny nb)`` complex ``dim x dim`` operators, their effective
+      operators, copies and ``eigh`` workspaces: ``16 dim^2 R (nx na + ny nb) x 12`` bytes;
+    - the states: ``16 D R x 4`` bytes.
+    """
+    na, nb, nx, ny = shape
+    d2 = int(dim) ** 2
+    R = max(int(runs), 1)
+    bell = _COMPLEX * d2 * d2 * (6 * R + 4)
+    ops = _COMPLEX * d2 * R * (nx * na + ny * nb) * 12
+    states = _COMPLEX * d2 * R * 4
+    return bell + ops + states
+
+
+def _available_memory() -> int | None:
+    """Bytes this process may still use: ``MemAvailable`` (``/proc/meminfo``; else ``SC_PAGE_SIZE *
+    SC_AVPHYS_PAGES``), capped by a cgroup memory limit minus its usage; ``None`` if unknown.
+    (The same rule as ``qcoord.system.scenario._available_memory``; ``qcoord.games`` does not import
+    ``qcoord.system``.)"""
+    import os
+
+    avail: int | None = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
+        except (AttributeError, ValueError, OSError):
+            avail = None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as fh:
+                limit_text = fh.read().strip()
+            with open(usage_file, encoding="ascii") as fh:
+                usage = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit_text.isdigit() and int(limit_text) < 2**60:  # "max" / a huge number: no limit
+            room = max(int(limit_text) - usage, 0)
+            avail = room if avail is None else min(avail, room)
+        break
+    return avail
+
+
+def _bytes(nbytes: float) -> str:
+    value, unit = nbytes / 2**30, "GiB"
+    for bigger in ("TiB", "PiB", "EiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.3g} {unit}"
+
+
+def _check_memory(shape: tuple[int, int, int, int], dim: int, restarts: int, extra_runs: int) -> None:
+    """Refuse a see-saw whose :func:`memory_estimate` exceeds the available memory (before allocating)."""
+    runs = restarts + extra_runs
+    need = memory_estimate(shape, dim, runs)
+    avail = _available_memory()
+    if avail is None or need <= avail:
+        return
+    max_dim = 0
+    for d in range(dim - 1, 0, -1):
+        if memory_estimate(shape, d, runs) <= avail:
+            max_dim = d
+            break
+    max_restarts = -1
+    if memory_estimate(shape, dim, 1) <= avail:
+        lo, hi = 1, runs  # largest run count that fits
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if memory_estimate(shape, dim, mid) <= avail else (lo, mid - 1)
+        max_restarts = lo - extra_runs
+    starts = f"restarts={restarts}" + (f" plus {extra_runs} start{'s' if extra_runs > 1 else ''} "
+                                       "(classical / initial)" if extra_runs else "")
+    hints = []
+    if max_dim >= 1:
+        hints.append(f"dim <= {max_dim} with these restarts")
+    if max_restarts >= 0 and (max_restarts > 0 or extra_runs > 0):
+        hints.append(f"restarts <= {max_restarts} at dim={dim}")
+    hint = " or ".join(hints) if hints else "a smaller dim"
+    raise GameError(
+        f"dim: the see-saw at dim={dim} with {runs} run{'s' if runs > 1 else ''}: {starts}, needs about {_bytes(need)} of memory (each "
+        f"run's Bell operator alone is a {dim * dim} x {dim * dim} complex matrix, {_bytes(_COMPLEX * dim**4)}), "
+        f"more than the {_bytes(avail)} available; use {hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -318,7 +425,10 @@ def quantum_lower_bound(
     Raises
     ------
     GameError
-        Bad parameters (the message names the field and the allowed range).
+        Bad parameters (the message names the field and the allowed range), or a see-saw too
+        large for the memory: :func:`memory_estimate` (the Bell operators, ``16 dim^4`` bytes per
+        run, dominate) is compared with the available memory before anything is allocated, and
+        the message names ``dim``, ``restarts``, the estimate and the available memory.
     """
     if not isinstance(game, Game):
         raise GameError(f"game: expected a qcoord Game, got {type(game).__name__}")
@@ -341,6 +451,8 @@ def quantum_lower_bound(
     if not (isinstance(tol, (int, float, np.floating)) and np.isfinite(tol) and tol > 0):
         raise GameError(f"tol: must be a finite number > 0, got {tol!r}")
     povm_rounds = check_int(povm_rounds, "povm_rounds", 1)
+    # before the classical start (which may take minutes) and before any array is allocated
+    _check_memory(game.shape, d, restarts, int(bool(classical_start)) + int(initial is not None))
     ss = seed_sequence(seed)
     seed_used = ss.entropy
     rng = np.random.default_rng(ss)
