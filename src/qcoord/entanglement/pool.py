@@ -225,16 +225,23 @@ class EntanglementPool:
     name: str = "pool"
 
     def __post_init__(self) -> None:
+        q = self.success_prob  # checked first: it is wrong whatever the generation mode
+        try:
+            q = float(q) if not isinstance(q, (bool, np.bool_, str, bytes)) else math.nan
+        except (TypeError, ValueError):
+            q = math.nan
+        if not 0.0 < q <= 1.0:  # also NaN and non-numbers
+            raise EntanglementError(
+                f"success_prob: must lie in (0, 1] (a number: the success probability of one heralded attempt), "
+                f"got {self.success_prob!r}"
+            )
+        object.__setattr__(self, "success_prob", q)
         if (self.rate is None) == (self.attempt_period is None):
             raise EntanglementError("rate: give exactly one of rate (Poisson) or attempt_period (heralded attempts)")
         if self.rate is not None:
             object.__setattr__(self, "rate", _positive("rate", self.rate))
         else:
             object.__setattr__(self, "attempt_period", _positive("attempt_period", self.attempt_period))
-        q = float(self.success_prob)
-        if not 0.0 < q <= 1.0:
-            raise EntanglementError(f"success_prob: must lie in (0, 1], got {self.success_prob!r}")
-        object.__setattr__(self, "success_prob", q)
         if isinstance(self.capacity, bool) or not isinstance(self.capacity, (int, np.integer)) or self.capacity < 1:
             raise EntanglementError(f"capacity: must be an integer >= 1, got {self.capacity!r}")
         object.__setattr__(self, "capacity", int(self.capacity))

@@ -277,10 +277,13 @@ class Sampler:
             u = as_generator(rng).random(2)
             ua, ub = float(u[0]), float(u[1])
         else:
-            if len(uniforms) != 2:
-                raise EntanglementError(f"uniforms: need two numbers (u_a, u_b), got {uniforms!r}")
-            ua, ub = float(uniforms[0]), float(uniforms[1])
-            if not (0 <= ua < 1 and 0 <= ub < 1):
+            try:
+                if isinstance(uniforms, (str, bytes)):
+                    raise TypeError
+                ua, ub = (float(u) for u in uniforms)
+            except (TypeError, ValueError):
+                raise EntanglementError(f"uniforms: need two numbers (u_a, u_b) in [0, 1), got {uniforms!r}") from None
+            if not (0 <= ua < 1 and 0 <= ub < 1):  # also NaN
                 raise EntanglementError(f"uniforms: must lie in [0, 1), got {uniforms!r}")
         return EntangledPair(self, float(check_visibility(visibility)), ua, ub)
 
