@@ -89,21 +89,12 @@ def test_game_values_dimension_too_large_for_the_memory() -> None:
 
 
 # ----------------------------------------------------------------------------- qcoord run FILE.toml
-_NEEDS_CLI = pytest.mark.xfail(
-    strict=True,
-    reason="qcoord.cli.demo.load_scenario_file parses the TOML itself (tomllib.loads(p.read_text())): "
-    "it should call qcoord.system.scenario.read_toml(p), which raises a ScenarioError naming the file",
-)
-
-
-@_NEEDS_CLI
 def test_run_binary_toml(tmp_path) -> None:
     path = tmp_path / "scenario.toml"
     path.write_bytes(b"\xff\xfe\x00\x81 = 3\n" + bytes(range(128, 256)))
     assert_bad_input(invoke("run", str(path), "--out", str(tmp_path / "out")), str(path), "not a text (UTF-8) TOML file")
 
 
-@_NEEDS_CLI
 @pytest.mark.parametrize(
     "body",
     ["arrival_rate = " + "[" * DEEP + "]" * DEEP + "\n", "demand = " + "{a = " * DEEP + "1" + "}" * DEEP + "\n"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn, Optional
@@ -50,10 +49,12 @@ def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"scenario: file not found: {p}")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise CLIError(f"scenario: {p} is not valid TOML ({exc})") from None
+    from qcoord.system.scenario import read_toml
+
+    try:  # missing, unreadable, binary, invalid or too deeply nested: one clear error naming the file
+        data = read_toml(p)
+    except ValueError as exc:
+        raise CLIError(f"scenario: {exc}") from None
     if _is_sweep_spec(data):
         raise CLIError(f"{p} is a sweep spec, not a scenario: use `qcoord sweep {p}`")
     study = data.get("study", {}) if isinstance(data.get("study", {}), dict) else {}

@@ -68,7 +68,8 @@ def load_game(spec: str) -> Game:
     try:
         return Game.from_json(path)
     except GameError as exc:
-        raise GameError(f"game file {path}: {exc}") from None
+        text = str(exc)
+        raise GameError(text if str(path) in text else f"game file {path}: {text}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise GameError(f"game file {path}: cannot be read ({exc})") from None
 

@@ -85,51 +85,16 @@ def memory_estimate(shape: tuple[int, int, int, int], dim: int, runs: int) -> in
 
 
 def _available_memory() -> int | None:
-    """Bytes this process may still use: ``MemAvailable`` (``/proc/meminfo``; else ``SC_PAGE_SIZE *
-    SC_AVPHYS_PAGES``), capped by a cgroup memory limit minus its usage; ``None`` if unknown.
-    (The same rule as ``qcoord.system.scenario._available_memory``; ``qcoord.games`` does not import
-    ``qcoord.system``.)"""
-    import os
+    """Bytes this process may still use (:func:`qcoord._memory.available_memory`; a seam for tests)."""
+    from .._memory import available_memory
 
-    avail: int | None = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    if avail is None:
-        try:
-            avail = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
-        except (AttributeError, ValueError, OSError):
-            avail = None
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-    ):
-        try:
-            with open(limit_file, encoding="ascii") as fh:
-                limit_text = fh.read().strip()
-            with open(usage_file, encoding="ascii") as fh:
-                usage = int(fh.read().strip())
-        except (OSError, ValueError):
-            continue
-        if limit_text.isdigit() and int(limit_text) < 2**60:  # "max" / a huge number: no limit
-            room = max(int(limit_text) - usage, 0)
-            avail = room if avail is None else min(avail, room)
-        break
-    return avail
+    return available_memory()
 
 
 def _bytes(nbytes: float) -> str:
-    value, unit = nbytes / 2**30, "GiB"
-    for bigger in ("TiB", "PiB", "EiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, bigger
-    return f"{value:.3g} {unit}"
+    from .._memory import format_bytes
+
+    return format_bytes(nbytes)
 
 
 def _check_memory(shape: tuple[int, int, int, int], dim: int, restarts: int, extra_runs: int) -> None:
