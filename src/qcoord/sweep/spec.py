@@ -42,7 +42,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def canonical_json(obj: Any) -> str:
 
     NumPy scalars are converted to Python numbers; non-finite floats are kept (``NaN``).
     """
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(obj)
 
 
 def _json_default(o: Any) -> Any:
@@ -87,6 +87,10 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+#: One encoder for every canonical_json call (``json.dumps`` would build one per call).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
 def _clean_float(v: float) -> float:
@@ -165,7 +169,7 @@ def point_seed(root_seed: int, index: int) -> int:
         A seed in :math:`[0, 2^{63})`, independent of the number of points and of the executor.
     """
     child = np.random.SeedSequence(int(root_seed), spawn_key=(int(index),))
-    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return int(child.generate_state(1, dtype=np.uint64)[0]) >> 1  # Python shift: no ufunc call
 
 
 def _scenario_fields() -> set[str] | None:
@@ -291,12 +295,13 @@ class SweepSpec:
             raise SweepSpecError(f"axes: must be a table of axis = values, got {type(raw_axes).__name__}")
         known = _scenario_fields()
         axes = []
+        total = 1
         for aname, aval in _flatten_axes(raw_axes).items():
-            axes.append(_parse_axis(str(aname), aval, base, known))
-
-        total = math.prod(len(a) for a in axes) if axes else 1
-        if total > _MAX_POINTS:
-            raise SweepSpecError(f"axes: the product has {total} points, more than the limit {_MAX_POINTS}")
+            # The point limit is checked from the declared size (a range's num, a list's length)
+            # before a range is expanded, so that num = 10**9 allocates nothing.
+            axis = _parse_axis(str(aname), aval, base, known, before=total)
+            axes.append(axis)
+            total *= len(axis)
 
         return cls(base=base, axes=tuple(axes), classes=tuple(classes), replications=int(reps),
                    seed=int(seed), name=name, options=options, source=source)
@@ -343,20 +348,37 @@ class SweepSpec:
         return self._make_point(index, tuple(a.values[int(k)] for a, k in zip(self.axes, combo)))
 
     def points(self) -> list[SweepPoint]:
-        """Every point of the expansion, in order."""
-        combos = itertools.product(*(a.values for a in self.axes))
-        return [self._make_point(i, vals) for i, vals in enumerate(combos)]
+        """Every point of the expansion, in order (a list; see :meth:`iter_points` for a stream)."""
+        return list(self.iter_points())
 
-    def _make_point(self, index: int, values: tuple[Any, ...]) -> SweepPoint:
-        scenario = copy.deepcopy(self.base)
-        options = copy.deepcopy(self.options)
+    def iter_points(self) -> Iterator[SweepPoint]:
+        """Every point of the expansion, in order, built one at a time (memory stays flat)."""
+        combos = itertools.product(*(a.values for a in self.axes))
+        for i, vals in enumerate(combos):
+            yield self._make_point(i, vals)
+
+    def iter_scenarios(self) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """``(index, axes, scenario)`` of every point, in order, without keys and seeds (validation)."""
+        combos = itertools.product(*(a.values for a in self.axes))
+        for i, vals in enumerate(combos):
+            axes, scenario, _ = self._apply(vals)
+            yield i, axes, scenario
+
+    def _apply(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """``(axes, scenario, options)``: the base and the options with the axis values applied (copies)."""
+        scenario = _copy_plain(self.base)
+        options = _copy_plain(self.options)
         axes = {}
         for axis, v in zip(self.axes, values):
             if axis.name.startswith(OPTION_PREFIX):
-                options[axis.name[len(OPTION_PREFIX):]] = copy.deepcopy(v)
+                options[axis.name[len(OPTION_PREFIX):]] = _copy_plain(v)
             else:
-                _set_dotted(scenario, axis.name, copy.deepcopy(v))
+                _set_dotted(scenario, axis.name, _copy_plain(v))
             axes[axis.name] = v
+        return axes, scenario, options
+
+    def _make_point(self, index: int, values: tuple[Any, ...]) -> SweepPoint:
+        axes, scenario, options = self._apply(values)
         payload = {
             "scenario": scenario,
             "options": options,
@@ -431,7 +453,19 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
-def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | None) -> Axis:
+def _check_size(field_name: str, size: int, before: int) -> None:
+    """Refuse an axis of ``size`` values when, with the ``before`` points of the axes declared
+    before it, the sweep would exceed :data:`_MAX_POINTS` (checked before anything is allocated)."""
+    if size * before <= _MAX_POINTS:
+        return
+    if before == 1:
+        raise SweepSpecError(f"{field_name}: {size} values, more than the limit of {_MAX_POINTS} points of a sweep")
+    raise SweepSpecError(
+        f"{field_name}: {size} values make {size * before} points with the axes before it, more than the "
+        f"limit of {_MAX_POINTS} points of a sweep")
+
+
+def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | None, before: int = 1) -> Axis:
     field_name = f"axes.{name}" if "." not in name else f'axes."{name}"'
     parts = name.split(".")
     if not name or any(not p for p in parts):
@@ -457,10 +491,11 @@ def _parse_axis(name: str, raw: Any, base: dict[str, Any], known: set[str] | Non
             node = node[p]
 
     if isinstance(raw, Mapping):
-        values = _expand_range(field_name, raw)
+        values = _expand_range(field_name, raw, before)
     elif isinstance(raw, (list, tuple)):
         if len(raw) == 0:
             raise SweepSpecError(f"{field_name}: must list at least one value")
+        _check_size(field_name, len(raw), before)
         values = tuple(_plain(v) for v in raw)
     else:
         raise SweepSpecError(
@@ -507,7 +542,7 @@ def _expand_shorthand(base: dict[str, Any], key: str) -> None:
         raise SweepSpecError(f"base.{key}: {exc}") from None
 
 
-def _expand_range(field_name: str, raw: Mapping[str, Any]) -> tuple[Any, ...]:
+def _expand_range(field_name: str, raw: Mapping[str, Any], before: int = 1) -> tuple[Any, ...]:
     unknown = sorted(set(raw) - _RANGE_KEYS)
     if unknown:
         raise SweepSpecError(f"{field_name}.{unknown[0]}: unknown range key; allowed: start, stop, num, log, integer")
@@ -520,6 +555,7 @@ def _expand_range(field_name: str, raw: Mapping[str, Any]) -> tuple[Any, ...]:
             raise SweepSpecError(f"{field_name}.{k}: must be a finite number, got {v!r}")
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise SweepSpecError(f"{field_name}.num: must be an integer >= 1, got {num!r}")
+    _check_size(f"{field_name}.num", num, before)  # before np.linspace allocates num values
     log = raw.get("log", False)
     integer = raw.get("integer", False)
     for k, v in (("log", log), ("integer", integer)):
@@ -538,6 +574,18 @@ def _expand_range(field_name: str, raw: Mapping[str, Any]) -> tuple[Any, ...]:
     if num == 1 and start != stop:
         raise SweepSpecError(f"{field_name}.num: num = 1 needs start == stop, got {start!r} and {stop!r}")
     return vals
+
+
+def _copy_plain(obj: Any) -> Any:
+    """Copy of plain JSON-like data (dicts, lists, scalars: what :func:`_plain` gives), several
+    times faster than ``copy.deepcopy``; anything else is deep-copied."""
+    if isinstance(obj, dict):
+        return {k: _copy_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy_plain(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return copy.deepcopy(obj)
 
 
 def _set_dotted(d: dict[str, Any], dotted: str, value: Any) -> None:
