@@ -17,6 +17,15 @@ An :class:`Executor` runs ``fn(task)`` for every task and yields the results *as
 Workers of an existing Dask cluster must have the same qcoord (and the evaluator's module)
 installed; the numbers then match the local pool's exactly (same seeds, same code).
 
+Worker counts are capped at the CPU count (``os.cpu_count()``) unless ``oversubscribe=True``:
+more busy processes than cores only slow each other down and multiply memory; the executor's
+``note`` says when a request was capped.
+
+Workers of the local pool watch the process that started them (a daemon thread polls its pid
+every 0.25 s): if that process dies, even by ``SIGKILL``, the workers exit, and with them the
+forkserver and the resource tracker (which live while a worker holds their pipes). A worker stuck
+in a long call that holds the GIL exits when that call returns.
+
 Each worker process of the local pool or of a ``LocalCluster`` is limited to one compute thread
 (``NUMBA_NUM_THREADS``, ``OMP_NUM_THREADS``, BLAS threads, and ``numba.set_num_threads(1)`` if
 numba is already loaded): parallelism comes from the workers, and two workers each running
@@ -27,6 +36,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from abc import ABC, abstractmethod
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +45,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 __all__ = [
     "limit_threads",
+    "cpu_limit",
+    "process_alive",
+    "process_start_time",
     "ExecutorError",
     "Executor",
     "SerialExecutor",
@@ -72,6 +86,85 @@ def limit_threads(n: int = 1) -> None:
             pass
 
 
+def process_start_time(pid: int) -> str | None:
+    """Start time of process ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22), as
+    text; ``None`` where ``/proc`` is not available or the process does not exist. Together with the
+    pid it names one process: a pid reused by a later process has another start time."""
+    stat = _proc_stat(pid)
+    return stat[19] if stat is not None and len(stat) > 19 else None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (``[0]`` is the state), or ``None``."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
+            raw = fh.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return raw[raw.rfind(")") + 2:].split()  # the name may contain spaces and parentheses
+
+
+def process_alive(pid: int, start_time: str | None = None) -> bool:
+    """Whether process ``pid`` is running: it exists, is not a zombie (dead, not yet reaped) and,
+    when ``start_time`` (:func:`process_start_time`) is given and ``/proc`` is readable, is the very
+    process that had that start time (not a later process that reused the pid)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        pass
+    except OSError:  # pragma: no cover - e.g. Windows without the process
+        return False
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True  # no /proc (macOS): existence is all we can tell
+    if stat[0] in ("Z", "X", "x"):
+        return False
+    return start_time is None or len(stat) <= 19 or stat[19] == start_time
+
+
+#: Seconds between two checks of the parent by a worker's watch thread.
+WATCH_INTERVAL_S = 0.25
+
+
+def _watch_parent(pid: int, start_time: str | None, interval: float) -> None:
+    """Body of a worker's watch thread: exit the worker process when the process that started the
+    pool has died (checked by pid and start time) or when this worker was re-parented."""
+    ppid = os.getppid()
+    while True:
+        time.sleep(interval)
+        if os.getppid() != ppid or not process_alive(pid, start_time):
+            os._exit(1)  # no cleanup: the main process is gone, nobody waits for our results
+
+
+def _worker_init(parent_pid: int, parent_start: str | None, threads: int = 1,
+                 interval: float = WATCH_INTERVAL_S) -> None:
+    """Initializer of every local-pool worker: one compute thread, and a daemon thread that ends the
+    worker when the sweep process ``parent_pid`` dies (so a killed sweep leaves no orphans)."""
+    limit_threads(threads)
+    if not process_alive(parent_pid, parent_start):  # died while we started
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid, parent_start, interval),
+                     name="qcoord-parent-watch", daemon=True).start()
+
+
+def cpu_limit() -> int:
+    """The number of CPUs worker counts are capped at: ``os.cpu_count()`` (at least 1)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _cap_workers(n: int, oversubscribe: bool, what: str = "workers") -> tuple[int, str | None]:
+    """``(workers to start, note or None)``: ``n`` capped at :func:`cpu_limit` unless ``oversubscribe``."""
+    cpus = cpu_limit()
+    if n <= cpus or oversubscribe:
+        return n, None
+    return cpus, (f"{what}: {n} requested, capped at the {cpus} CPU{'s' if cpus != 1 else ''} of this machine "
+                  f"(more workers than cores only compete for them; --oversubscribe to start {n})")
+
+
 def _worker_env(n: int = 1) -> dict[str, str]:
     """Environment of fresh worker processes (Dask nannies): one compute thread each."""
     return {var: str(n) for var in _THREAD_VARS}
@@ -79,7 +172,7 @@ def _worker_env(n: int = 1) -> dict[str, str]:
 
 def _check_workers(workers: int | None, field: str = "workers") -> int:
     if workers is None:
-        return max(1, os.cpu_count() or 1)
+        return cpu_limit()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ExecutorError(f"{field}: must be an integer >= 1, got {workers!r}")
     return workers
@@ -94,6 +187,8 @@ class Executor(ABC):
 
     name: str = "executor"
     workers: int = 1
+    #: Set when the requested worker count was capped (a one-line note for the user), else None.
+    note: str | None = None
 
     @abstractmethod
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
@@ -109,8 +204,14 @@ class Executor(ABC):
     def __enter__(self) -> "Executor":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None and isinstance(exc_type, type) and issubclass(exc_type, BaseException) \
+                and not issubclass(exc_type, Exception):
+            self.abort()  # KeyboardInterrupt, SystemExit: do not wait for the tasks in flight
         self.close()
+
+    def abort(self) -> None:
+        """Stop work in flight at once (interrupt): kill worker processes where there are any."""
 
     def describe(self) -> str:
         """A one-line description for logs and the CLI summary, e.g. ``"local (2 workers)"``."""
@@ -136,18 +237,21 @@ class LocalExecutor(Executor):
     Parameters
     ----------
     workers : int, optional
-        Worker processes (>= 1); default ``os.cpu_count()``.
+        Worker processes (>= 1); default ``os.cpu_count()``. More than the CPU count is capped at
+        it (``note`` says so) unless ``oversubscribe``.
     max_pending : int, optional
         Tasks in flight at once (default ``4 * workers``); keeps memory flat for huge sweeps.
     start_method : {"forkserver", "spawn", "fork"}, optional
         How worker processes start (default ``forkserver`` where available, else ``spawn``).
+    oversubscribe : bool
+        Start ``workers`` processes even if there are fewer CPUs.
     """
 
     name = "local"
 
     def __init__(self, workers: int | None = None, *, max_pending: int | None = None,
-                 start_method: str | None = None) -> None:
-        self.workers = _check_workers(workers)
+                 start_method: str | None = None, oversubscribe: bool = False) -> None:
+        self.workers, self.note = _cap_workers(_check_workers(workers), oversubscribe)
         self.max_pending = _check_workers(max_pending, "max_pending") if max_pending else 4 * self.workers
         methods = multiprocessing.get_all_start_methods()
         if start_method is None:
@@ -160,8 +264,15 @@ class LocalExecutor(Executor):
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
             ctx = multiprocessing.get_context(self.start_method)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=limit_threads)
+            me = os.getpid()
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_worker_init,
+                                             initargs=(me, process_start_time(me)))
         return self._pool
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the pool's worker processes (empty before the first task)."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        return sorted(int(p) for p in procs)
 
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         pool = self._ensure()
@@ -189,6 +300,15 @@ class LocalExecutor(Executor):
             for f in pending:
                 f.cancel()
 
+    def abort(self) -> None:
+        """Kill the worker processes now (their tasks are lost; committed tasks are not affected)."""
+        procs = dict(getattr(self._pool, "_processes", None) or {})
+        for proc in procs.values():
+            try:
+                proc.kill()
+            except (OSError, ValueError, AttributeError):  # already gone
+                pass
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -206,11 +326,14 @@ class DaskExecutor(Executor):
     scheduler : str, optional
         Scheduler address (``tcp://host:8786``). ``None`` starts a ``LocalCluster``.
     workers : int, optional
-        ``LocalCluster`` workers (default ``os.cpu_count()``); ignored with ``scheduler``.
+        ``LocalCluster`` workers (default ``os.cpu_count()``, and capped at it unless
+        ``oversubscribe``); ignored with ``scheduler``.
     processes : bool
         ``LocalCluster`` with worker processes (default) or threads in this process.
     timeout : float
         Seconds to wait for a remote scheduler.
+    oversubscribe : bool
+        Start ``workers`` LocalCluster workers even if there are fewer CPUs.
 
     Raises
     ------
@@ -221,7 +344,7 @@ class DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, *, workers: int | None = None,
-                 processes: bool = True, timeout: float = 10.0) -> None:
+                 processes: bool = True, timeout: float = 10.0, oversubscribe: bool = False) -> None:
         try:
             import distributed  # noqa: F401  (optional extra, imported lazily)
         except ImportError:
@@ -242,7 +365,7 @@ class DaskExecutor(Executor):
             self.workers = max(1, sum(w.get("nthreads", 1)
                                       for w in self._client.scheduler_info().get("workers", {}).values()))
         else:
-            n = _check_workers(workers)
+            n, self.note = _cap_workers(_check_workers(workers), oversubscribe)
             try:
                 extra = {"env": _worker_env(1)} if processes else {}
                 self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
@@ -305,7 +428,7 @@ class DaskExecutor(Executor):
 
 
 def make_executor(*, workers: int | None = None, scheduler: str | None = None, dask: bool = False,
-                  serial: bool = False, processes: bool = True) -> Executor:
+                  serial: bool = False, processes: bool = True, oversubscribe: bool = False) -> Executor:
     """Build the executor the CLI options ask for.
 
     ``scheduler`` implies Dask on that cluster; ``dask=True`` alone starts a ``LocalCluster``;
@@ -323,6 +446,8 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None, d
         Run in this process (no Dask).
     processes : bool
         Dask LocalCluster with worker processes (True) or threads.
+    oversubscribe : bool
+        Allow more local workers than CPUs (otherwise capped at ``os.cpu_count()``, see ``note``).
 
     Returns
     -------
@@ -337,7 +462,7 @@ def make_executor(*, workers: int | None = None, scheduler: str | None = None, d
     if serial and (dask or scheduler):
         raise ExecutorError("serial: cannot be combined with a Dask executor")
     if scheduler is not None or dask:
-        return DaskExecutor(scheduler, workers=workers, processes=processes)
+        return DaskExecutor(scheduler, workers=workers, processes=processes, oversubscribe=oversubscribe)
     if serial:
         return SerialExecutor()
-    return LocalExecutor(workers)
+    return LocalExecutor(workers, oversubscribe=oversubscribe)
