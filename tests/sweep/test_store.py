@@ -94,11 +94,14 @@ def test_bad_store_paths(tmp_path):
         SweepStore(tmp_path / "no" / "dir.sqlite")
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="^store: "):
+    with pytest.raises(StoreError, match="^out: .*junk.sqlite is not an SQLite file"):
         SweepStore(junk)
+    with pytest.raises(StoreError, match="^store: .*junk.sqlite is not an SQLite file"):
+        SweepStore(junk, readonly=True)
     empty = tmp_path / "empty.sqlite"
     sqlite3.connect(empty).execute("CREATE TABLE t (x)").connection.close()
-    with pytest.raises(StoreError, match="is not a qcoord sweep store"):
+    with pytest.raises(StoreError, match="^store: .*empty.sqlite is an SQLite database of another program .*"
+                                         "not a qcoord sweep store"):
         SweepStore(empty, readonly=True)
 
 
