@@ -12,13 +12,20 @@ Each task carries about ``target_task_s`` (default 0.1 s) of work so that schedu
 (about 1 ms per task for a process pool, a few ms for Dask) stays small. The cost of one point is
 measured by evaluating the first pending point in this process (its result is kept, not thrown
 away); afterwards the estimate is refined from the evaluation times the workers report, and tasks
-submitted later are sized from it: ``batch = ceil(target_task_s / seconds_per_point)``.
+submitted later are sized from it: ``batch = ceil(target_task_s / seconds_per_point)``
+(:func:`next_batch_size`), at most :data:`MAX_BATCH` points.
+
+Points are built as tasks are cut (:meth:`SweepSpec.iter_points`), so a large grid starts
+computing at once instead of first building every point; they are built once per run.
 
 Resume
 ------
 Every task's points and rows are committed in one SQLite transaction
 (:meth:`qcoord.sweep.store.SweepStore.write_task`). Re-running the same spec on the same store skips
-the finished points; a killed run loses at most the tasks in flight.
+the finished points; a killed run loses at most the tasks in flight. A run registers as the store's
+only writer (:meth:`~qcoord.sweep.store.SweepStore.acquire`: a second live sweep on the same file is
+refused) and verifies the store before it resumes (:meth:`~qcoord.sweep.store.SweepStore.verify`):
+points whose rows are missing or changed are deleted and computed again.
 
 Evaluators
 ----------
@@ -37,8 +44,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -56,6 +65,8 @@ __all__ = [
     "resolve_evaluator",
     "run_sweep",
     "evaluate_points",
+    "next_batch_size",
+    "MAX_BATCH",
 ]
 
 Evaluator = Callable[..., Sequence[Mapping[str, Any]]]
@@ -188,6 +199,9 @@ class SweepSummary:
         Hash of the spec (binds the store).
     store : str
         Path of the results file.
+    repaired : int
+        Finished points that failed verification on resume and were computed again (included in
+        ``computed``).
     """
 
     n_points: int
@@ -201,6 +215,7 @@ class SweepSummary:
     executor: str
     spec_hash: str
     store: str
+    repaired: int = 0
 
 
 @dataclass(frozen=True)
@@ -209,6 +224,7 @@ class _Task:
     points: tuple[SweepPoint, ...]
     classes: tuple[str, ...]
     replications: int
+    clock: Callable[[], float] | None = None  # evaluator timing (default time.perf_counter)
 
 
 def _class_rows(rows: Any, classes: Sequence[str], point: SweepPoint) -> tuple[tuple[str, dict[str, Any]], ...]:
@@ -238,8 +254,9 @@ def _class_rows(rows: Any, classes: Sequence[str], point: SweepPoint) -> tuple[t
 
 
 def _evaluate(evaluator: Evaluator, point: SweepPoint, classes: tuple[str, ...],
-              replications: int) -> PointOutcome:
-    t0 = time.perf_counter()
+              replications: int, clock: Callable[[], float] | None = None) -> PointOutcome:
+    clock = clock or time.perf_counter
+    t0 = clock()
     try:
         rows = evaluator(point.scenario, classes, replications=replications, seed=point.seed, **point.options)
     except SweepPointError:
@@ -248,7 +265,7 @@ def _evaluate(evaluator: Evaluator, point: SweepPoint, classes: tuple[str, ...],
         raise SweepPointError(
             f"point {point.index} ({', '.join(f'{k}={v!r}' for k, v in point.axes.items()) or 'base'}): "
             f"{type(exc).__name__}: {exc}") from None
-    elapsed = time.perf_counter() - t0
+    elapsed = clock() - t0
     return PointOutcome(index=point.index, key=point.key, axes=point.axes, scenario=point.scenario,
                         options=point.options, seed=point.seed, rows=_class_rows(rows, classes, point), elapsed_s=elapsed)
 
@@ -288,13 +305,14 @@ def check_options(evaluator: Evaluator, spec: SweepSpec) -> None:
                 f"allowed: {', '.join(allowed) or '(none)'}")
 
 
-def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint]) -> None:
+def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint] | None = None) -> None:
     """Checks before any work is dispatched, so that a bad spec fails at once with a clear message.
 
     Always: the evaluator options (:func:`check_options`). With the default evaluator also: every
     class is a strategy class of ``qcoord.compile.POLICY_KINDS``, and every point's scenario is a
     valid ``qcoord.system.Scenario`` (its validation names the field) with utilisation < 1 (the
-    evaluator simulates, which needs a stationary system: ``Scenario.check_stationary``).
+    evaluator simulates, which needs a stationary system: ``Scenario.check_stationary``). Without
+    ``points`` the scenarios are generated one at a time (no keys or seeds: cheap).
 
     Raises
     ------
@@ -315,17 +333,33 @@ def preflight(evaluator: Evaluator, spec: SweepSpec, points: Sequence[SweepPoint
         from qcoord.system import Scenario  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover
         return
-    for p in points:
+    items = spec.iter_scenarios() if points is None else ((p.index, p.axes, p.scenario) for p in points)
+    for index, axes, scenario in items:
         try:
-            Scenario.from_dict(p.scenario).check_stationary()  # the default evaluator simulates
+            Scenario.from_dict(scenario).check_stationary()  # the default evaluator simulates
         except (ValueError, TypeError) as exc:
-            where = ", ".join(f"{k}={v!r}" for k, v in p.axes.items()) or "base"
-            raise SweepSpecError(f"{exc} (at point {p.index}: {where})") from None
+            where = ", ".join(f"{k}={v!r}" for k, v in axes.items()) or "base"
+            raise SweepSpecError(f"{exc} (at point {index}: {where})") from None
 
 
 def run_task(task: _Task) -> list[PointOutcome]:
     """Evaluate every point of a task (runs on a worker; module-level so it pickles)."""
-    return [_evaluate(task.evaluator, p, task.classes, task.replications) for p in task.points]
+    return [_evaluate(task.evaluator, p, task.classes, task.replications, task.clock) for p in task.points]
+
+
+#: Largest task (points): keeps progress updates and the memory of tasks in flight bounded when
+#: points are very cheap.
+MAX_BATCH = 5000
+
+
+def next_batch_size(target_task_s: float, eval_s: float, computed: int, max_batch: int = MAX_BATCH) -> int:
+    """Points in the next task: ``ceil(target_task_s / seconds_per_point)`` from the evaluator time
+    measured so far (``eval_s`` over ``computed`` points), within ``[1, max_batch]``; ``max_batch``
+    when nothing has been measured or points take no measurable time."""
+    per_point = eval_s / computed if computed > 0 else 0.0
+    if per_point <= 0 or not math.isfinite(per_point):
+        return max_batch
+    return max(1, min(max_batch, math.ceil(target_task_s / per_point)))
 
 
 def evaluate_points(spec: SweepSpec, indices: Sequence[int] | None = None, *,
@@ -359,6 +393,9 @@ def run_sweep(
     progress: Callable[[SweepProgress], None] | None = None,
     batch_size: int | None = None,
     target_task_s: float = 0.1,
+    validate: bool = True,
+    notify: Callable[[str], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> SweepSummary:
     """Run every unfinished point of ``spec`` and commit the rows to ``store``.
 
@@ -368,6 +405,7 @@ def run_sweep(
         The validated sweep.
     store : SweepStore or path
         Results database (created if missing; bound to ``spec``; finished points are skipped).
+        The run registers as its only writer and verifies it first (see module notes).
     evaluator : callable or "module:function", optional
         Point evaluator (default :func:`analysis_evaluator`).
     executor : Executor, optional
@@ -379,6 +417,14 @@ def run_sweep(
         Fixed points per task; default: sized from measured cost to ``target_task_s``.
     target_task_s : float
         Seconds of work per task to aim for (> 0).
+    validate : bool
+        Run :func:`preflight` first (default). ``False`` when the caller already did.
+    notify : callable, optional
+        Receives one-line notes (points recomputed after a failed verification); default:
+        ``warnings.warn``.
+    clock : callable, optional
+        Clock timing each evaluation (default ``time.perf_counter``); the measured times size the
+        tasks. Must pickle for process executors.
 
     Returns
     -------
@@ -389,18 +435,34 @@ def run_sweep(
     if not (isinstance(target_task_s, (int, float)) and math.isfinite(target_task_s) and target_task_s > 0):
         raise SweepPointError(f"target_task_s: must be a number > 0, got {target_task_s!r}")
     ev = resolve_evaluator(evaluator)
-    all_points = spec.points()
-    preflight(ev, spec, all_points)  # before the store file is created
+    if validate:
+        preflight(ev, spec)  # before the store file is created
+    note = notify or (lambda msg: warnings.warn(msg, UserWarning, stacklevel=3))
     own_store = not isinstance(store, SweepStore)
     st = SweepStore(store) if own_store else store
     own_exec = executor is None
     t_start = time.perf_counter()
+    held = st._token is not None
     try:
         st.bind(spec)
+        st.acquire()  # refuses a second live writer of the same file
+        repaired = 0
+        report = st.verify()
+        if not report.ok:
+            repaired = st.repair(report, spec)
+            note(f"{st.path}: {report.summary()}; {repaired} point{'s' if repaired != 1 else ''} will be computed again")
         finished = st.finished_keys()
-        pending = [p for p in all_points if p.key not in finished]
-        skipped = spec.n_points - len(pending)
         total = spec.n_points
+        if finished:
+            # Resume: one pass builds the pending points (and counts the finished ones exactly).
+            pending_list = [p for p in spec.iter_points() if p.key not in finished]
+            skipped = total - len(pending_list)
+            pending: Iterator[SweepPoint] = iter(pending_list)
+            has_work = bool(pending_list)
+        else:
+            skipped = 0
+            pending = spec.iter_points()  # built as tasks are cut: work starts at once
+            has_work = total > 0
         version = code_version()
         state = {"done": skipped, "computed": 0, "tasks": 0, "eval_s": 0.0}
         task_seconds: list[float] = []
@@ -422,27 +484,28 @@ def run_sweep(
 
         if progress is not None:
             progress(SweepProgress(done=skipped, total=total, skipped=skipped, elapsed_s=0.0,
-                                   eta_s=None if pending else 0.0))
+                                   eta_s=None if has_work else 0.0))
 
-        queue = list(pending)
-        if queue and batch_size is None:
+        more = has_work
+        if has_work and batch_size is None:
             # Calibration: evaluate the first pending point here; its rows are kept.
-            first = queue.pop(0)
-            commit(run_task(_Task(ev, (first,), spec.classes, spec.replications)))
+            first = next(pending)
+            commit(run_task(_Task(ev, (first,), spec.classes, spec.replications, clock)))
+            nxt = next(pending, None)
+            more = nxt is not None
+            if more:
+                pending = itertools.chain((nxt,), pending)
 
         def batches() -> Iterator[_Task]:
-            i = 0
-            while i < len(queue):
-                if batch_size is not None:
-                    b = batch_size
-                else:
-                    per_point = state["eval_s"] / max(1, state["computed"])
-                    b = max(1, math.ceil(target_task_s / per_point)) if per_point > 0 else len(queue)
-                chunk = tuple(queue[i:i + b])
-                i += len(chunk)
-                yield _Task(ev, chunk, spec.classes, spec.replications)
+            while True:
+                b = batch_size if batch_size is not None else next_batch_size(
+                    target_task_s, state["eval_s"], state["computed"])
+                chunk = tuple(itertools.islice(pending, b))
+                if not chunk:
+                    return
+                yield _Task(ev, chunk, spec.classes, spec.replications, clock)
 
-        if queue:
+        if more:
             ex = executor if executor is not None else LocalExecutor()
             try:
                 for outcomes in ex.imap_unordered(run_task, batches()):
@@ -451,15 +514,19 @@ def run_sweep(
                 if own_exec:
                     ex.close()
             exec_name = ex.describe()
+        elif executor is not None:
+            exec_name = executor.describe()
         else:
-            exec_name = executor.describe() if executor is not None else "none (nothing to run)"
+            exec_name = "in process (calibration task only)" if has_work else "none (nothing to run)"
         computed = state["computed"]
         return SweepSummary(
             n_points=total, skipped=skipped, computed=computed, n_tasks=state["tasks"],
             mean_batch=(computed / state["tasks"]) if state["tasks"] else 0.0,
             seconds_per_point=(state["eval_s"] / computed) if computed else None,
-            elapsed_s=time.perf_counter() - t_start, task_seconds=tuple(task_seconds), executor=exec_name, spec_hash=spec.spec_hash,
-            store=str(st.path))
+            elapsed_s=time.perf_counter() - t_start, task_seconds=tuple(task_seconds), executor=exec_name,
+            spec_hash=spec.spec_hash, store=str(st.path), repaired=repaired)
     finally:
         if own_store:
             st.close()
+        elif not held:
+            st.release()  # a store passed in stays open; the writer registration ends with the run
