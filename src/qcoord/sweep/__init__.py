@@ -9,7 +9,9 @@ Public surface::
 
 Numbers depend on the spec only: point ``i`` of the expansion uses the stream
 ``SeedSequence(seed).spawn(n)[i]``, whatever executor, worker count or completion order.
-Re-running the same spec on the same store resumes (finished points are skipped).
+Re-running the same spec on the same store resumes (finished points are skipped); one sweep writes
+a store at a time, and a store is verified (SQLite's quick_check, rows and checksums per task)
+before it is resumed, plotted or exported.
 """
 
 from pathlib import Path
@@ -25,7 +27,7 @@ from .runner import (
     run_sweep,
 )
 from .spec import Axis, SweepPoint, SweepSpec, SweepSpecError, load_spec, point_seed
-from .store import PointOutcome, StoreError, SweepStore, code_version
+from .store import Integrity, PointOutcome, StoreError, SweepStore, code_version
 
 __all__ = [
     "Axis",
@@ -42,6 +44,7 @@ __all__ = [
     "make_executor",
     "SweepStore",
     "StoreError",
+    "Integrity",
     "PointOutcome",
     "code_version",
     "load_results",
