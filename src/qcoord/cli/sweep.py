@@ -5,13 +5,21 @@ runs every point of the spec (see :mod:`qcoord.sweep.spec`) and commits each tas
 re-running the same command resumes. ``qcoord plot SWEEP.sqlite --x AXIS [--y AXIS] --out DIR``
 draws the gain heatmap over two axes (no-advantage region hatched) or line plots with CI bands.
 
-Bad input prints one ``error: <field>: <reason>`` line to stderr and exits with code 2.
+Bad input prints one ``error: <field>: <reason>`` line to stderr and exits with code 2. The outputs
+are checked before any work: ``--out`` must be a new file or a qcoord store (another program's
+database, or a file that is not SQLite, is refused untouched), not written by another running sweep;
+``--export`` must be a writable file path. ``--workers`` above the CPU count is capped at it (a
+``note:`` says so) unless ``--oversubscribe``. SIGTERM stops a sweep like Ctrl-C (committed points
+stay; exit code 143).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -27,6 +35,21 @@ _err = Console(stderr=True)
 def _fail(msg: str, code: int = 2) -> "typer.Exit":
     _err.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code=code)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the sweep stops like on Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 def _parse_where(items: list[str] | None) -> dict[str, Any]:
@@ -50,17 +73,18 @@ def sweep_cmd(
     workers: Annotated[Optional[int], typer.Option("--workers", "-w", help="Worker processes (local pool or LocalCluster); default: CPU count.")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address of an existing cluster (tcp://host:8786).")] = None,
     dask: Annotated[bool, typer.Option("--dask", help="Run on a Dask LocalCluster started for this sweep.")] = False,
-    export: Annotated[Optional[Path], typer.Option("--export", help="Also write the results table to this CSV file.")] = None,
+    export_arg: Annotated[Optional[str], typer.Option("--export", help="Also write the results table to this CSV file (checked before the sweep starts).")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Points per task (default: sized to ~100 ms of work).")] = None,
     evaluator: Annotated[Optional[str], typer.Option("--evaluator", help="Point evaluator module:function (default: qcoord.analysis.evaluate_point on the point's Scenario).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    oversubscribe: Annotated[bool, typer.Option("--oversubscribe", help="Start --workers processes even if the machine has fewer CPUs (default: capped at the CPU count).")] = False,
 ) -> None:
     """Run a parameter sweep; results go to SQLite, finished points are skipped on re-run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from qcoord.sweep import load_spec, make_executor, resolve_evaluator, run_sweep
     from qcoord.sweep.runner import preflight
-    from qcoord.sweep.store import SweepStore
+    from qcoord.sweep.store import SweepStore, check_output_path
 
     if scheduler is not None and dask:
         raise _fail("dask: give either --scheduler ADDR (existing cluster) or --dask (LocalCluster), not both")
@@ -68,19 +92,30 @@ def sweep_cmd(
         raise _fail("workers: an existing cluster (--scheduler) has its own workers; drop --workers")
     if batch_size is not None and batch_size < 1:  # before the results file is created
         raise _fail(f"batch_size: must be an integer >= 1, got {batch_size}")
+    export = Path(export_arg) if export_arg is not None else None  # the raw text keeps a trailing "/"
     try:
+        if export is not None:  # the outputs are checked before any work
+            if _same_file(export, out):
+                raise ValueError(f"export: {export} is the --out results file; give the CSV another name")
+            check_output_path(export_arg, "export")
         sp = load_spec(spec)
         ev = resolve_evaluator(evaluator)
-        preflight(ev, sp, sp.points())  # a bad spec fails before the results file is created
-        store = SweepStore(out)
+        preflight(ev, sp)  # a bad spec fails before the results file is created (points built once, later)
+        store = SweepStore(out)  # refuses a foreign or damaged file without writing to it
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
         store.bind(sp)  # refuse a store of another sweep before starting any workers
-        executor = make_executor(workers=workers, scheduler=scheduler, dask=dask)
+        store.acquire()  # ... and one that another running sweep writes
+        executor = make_executor(workers=workers, scheduler=scheduler, dask=dask, oversubscribe=oversubscribe)
     except ValueError as exc:
         store.close()
         raise _fail(str(exc)) from None
+    if executor.note:
+        _err.print(f"note: {executor.note}", highlight=False, markup=False, soft_wrap=True)
+
+    def note(msg: str) -> None:
+        _err.print(f"note: {msg}", highlight=False, markup=False, soft_wrap=True)
 
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
@@ -92,28 +127,44 @@ def sweep_cmd(
         eta = "?" if ev.eta_s is None else _fmt_s(ev.eta_s)
         progress.update(tid, completed=ev.done, eta=eta)
 
+    def committed() -> str:
+        try:
+            return str(store.count()[0])
+        except ValueError:
+            return "?"
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         with progress, executor:
             summary = run_sweep(sp, store, evaluator=ev, executor=executor, progress=on_progress,
-                                batch_size=batch_size)
-    except KeyboardInterrupt:
-        done = store.count()[0]
+                                batch_size=batch_size, validate=False, notify=note)
+    except KeyboardInterrupt as exc:
+        done = committed()
         store.close()
-        _err.print(f"interrupted: {done} of {sp.n_points} points are committed in {out}; "
-                   "re-run the same command to resume")
-        raise typer.Exit(code=130) from None
+        what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        _err.print(f"{what}: {done} of {sp.n_points} points are committed in {out}; "
+                   "re-run the same command to resume", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=143 if isinstance(exc, _Terminated) else 130) from None
     except ValueError as exc:
-        done = store.count()[0]
+        done = committed()
         store.close()
         raise _fail(f"{exc}\n({done} of {sp.n_points} points are committed in {out}; fix and re-run to resume)") from None
     except Exception as exc:  # no tracebacks on the command line; the store stays consistent
-        done = store.count()[0]
+        done = committed()
         store.close()
         raise _fail(f"internal: {type(exc).__name__}: {exc}\n({done} of {sp.n_points} points are committed "
                     f"in {out}; re-run to resume)", code=1) from None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
     try:
         if export is not None:
             try:
+                report = store.verify()  # the export is of verified rows only
+                if not report.ok:
+                    raise ValueError(f"store: {out} failed its integrity check before the export: "
+                                     f"{report.summary()}; re-run the sweep to recompute the affected points")
                 store.to_csv(export)
             except ValueError as exc:
                 raise _fail(str(exc)) from None
