@@ -66,3 +66,28 @@ def failing_evaluator(scenario, classes, *, replications, seed):  # no options
     if float(scenario.get("arrival_rate", 0)) >= 0.5:
         raise ZeroDivisionError("synthetic failure")
     return queue_evaluator(scenario, classes, replications=replications, seed=seed)
+
+
+def trivial_evaluator(scenario, classes, *, replications, seed):
+    """Constant-time rows (no simulation): for measuring the sweep machinery itself on big grids."""
+    x = float(scenario.get("arrival_rate", 0.0))
+    return [{"class": c, "value": x, "seed_mod": seed % 997} for c in classes]
+
+
+def slow_trivial_evaluator(scenario, classes, *, replications, seed, pause=0.2):
+    """:func:`trivial_evaluator` after ``pause`` seconds of sleep (kill, lock and orphan tests)."""
+    time.sleep(float(pause))
+    return trivial_evaluator(scenario, classes, replications=replications, seed=seed)
+
+
+class FakeClock:
+    """A clock that only moves when told to: evaluation times without waiting for real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

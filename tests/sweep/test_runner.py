@@ -18,9 +18,10 @@ from qcoord.sweep import (
     load_results,
     run_sweep,
 )
-from qcoord.sweep.runner import evaluate_points
+from qcoord.sweep.runner import MAX_BATCH, evaluate_points, next_batch_size
 
 from .conftest import EVALUATOR, comparable, small_spec
+from .evaluators import FakeClock
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +85,48 @@ def test_resume_skips_finished_points(tmp_path, reference):
 
 
 def test_batches_carry_the_target_work(tmp_path):
-    spec = small_spec(evaluate={"pause": 0.02}, axes={"arrival_rate": [0.1 * k for k in range(1, 9)]})
-    s = run_sweep(spec, tmp_path / "b.sqlite", evaluator=EVALUATOR, executor=SerialExecutor(), target_task_s=0.1)
-    # A calibration task of one point, then tasks of ceil(0.1 s / seconds per point) points: each
-    # carries at least 0.1 s of work (the last one takes what is left).
-    assert s.seconds_per_point >= 0.02 and s.computed == 8
-    assert len(s.task_seconds) == s.n_tasks and 3 <= s.n_tasks <= 4
-    assert s.task_seconds[0] < 0.1 and all(t >= 0.1 for t in s.task_seconds[1:-1])
-    assert sum(s.task_seconds) == pytest.approx(8 * s.seconds_per_point)
+    """Batching from injected timings (a fake clock advanced by the evaluator), not real time."""
+    clock = FakeClock()
+
+    def costly(scenario, classes, *, replications, seed, cost):
+        clock.advance(cost)
+        return [{"class": c, "value": cost} for c in classes]
+
+    # 1/32 s per point (an evaluator option), target 1/8 s of work per task: 10 points.
+    spec = small_spec(axes={"arrival_rate": [0.1 * k for k in range(1, 11)], "evaluate.cost": [0.03125]})
+    fast = run_sweep(spec, tmp_path / "b.sqlite", evaluator=costly, executor=SerialExecutor(),
+                     target_task_s=0.125, clock=clock)
+    # A calibration task of one point, then tasks of ceil(0.125 / (1/32)) = 4 points; the last one
+    # takes what is left (1 point). Every full task carries exactly the target work.
+    assert fast.computed == 10 and fast.n_tasks == 4
+    assert fast.task_seconds == (0.03125, 0.125, 0.125, 0.03125)
+    assert fast.seconds_per_point == 0.03125
+    stored = load_results(tmp_path / "b.sqlite")
+    assert set(stored["elapsed_s"]) == {0.03125}  # the injected timings are what the store records
+
+    # The estimate follows the measured cost: points that get dearer give smaller tasks.
+    costs = iter([1 / 32] + [1 / 16] * 20)
+
+    def dearer(scenario, classes, *, replications, seed):
+        clock.advance(next(costs))
+        return [{"class": c, "value": 1.0} for c in classes]
+
+    spec2 = small_spec(axes={"arrival_rate": [0.1 * k for k in range(1, 10)]})
+    s = run_sweep(spec2, tmp_path / "c.sqlite", evaluator=dearer, executor=SerialExecutor(),
+                  target_task_s=0.125, clock=clock)
+    # calibration 1/32 s -> 4 points (4/16 s); then 9/32 s over 5 points -> ceil(0.125 * 5 * 32 / 9) = 3;
+    # then 15/32 s over 8 points -> ceil(0.125 * 8 * 32 / 15) = 3, of which 1 point is left.
+    assert [round(t * 32) for t in s.task_seconds] == [1, 8, 6, 2]
+    assert s.computed == 9 and s.n_tasks == 4
+
+
+def test_next_batch_size():
+    assert next_batch_size(0.1, eval_s=0.2, computed=10) == 5          # 0.02 s per point
+    assert next_batch_size(0.1, eval_s=0.3, computed=10) == 4          # ceil(3.33)
+    assert next_batch_size(0.1, eval_s=5.0, computed=1) == 1           # slower than the target
+    assert next_batch_size(0.1, eval_s=0.0, computed=0) == MAX_BATCH   # nothing measured yet
+    assert next_batch_size(0.1, eval_s=1e-9, computed=1) == MAX_BATCH  # capped
+    assert next_batch_size(0.1, eval_s=1e-9, computed=1, max_batch=7) == 7
 
 
 def test_evaluator_options_and_option_axes(tmp_path):
