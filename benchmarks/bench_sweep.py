@@ -13,6 +13,11 @@ Part 2 measures scheduling overhead alone: ``--tasks`` trivial tasks (``abs(-k)`
 ``LocalExecutor(2)`` and through ``DaskExecutor`` on a ``LocalCluster`` with 2 worker processes,
 both already started; overhead per task = wall time / tasks. Start-up times are printed apart.
 
+Part 3 measures how soon a large grid starts: ``--grid`` points (default 10^5) of a trivial
+evaluator (constant rows, no simulation) through ``LocalExecutor(2)`` into a fresh store; it prints
+the seconds until the first point is committed, until the first worker task is committed, and until
+the sweep is done (the machinery alone: building points, pickling, committing).
+
 The machine is shared: part 0 measures the parallel ceiling right now (equal pure-Python CPU tasks
 through the same pool, 1 vs 2 workers), and the load average is printed with the figures; the
 sweep speed-up should be read against that ceiling.
@@ -22,6 +27,7 @@ Usage::
     python benchmarks/bench_sweep.py [--points 50] [--n-pairs 4000] [--replications 2] [--repeats 3]
                                      [--tasks 2000]
     python benchmarks/bench_sweep.py --quick          # one repeat, 500 tasks
+    python benchmarks/bench_sweep.py --skip-workers --skip-overhead --grid 100000   # part 3 only
 """
 
 from __future__ import annotations
@@ -138,6 +144,40 @@ def bench_overhead(tasks: int) -> None:
           f"{per_task['local pool'] / 0.1 * 100:.2f}% on the pool)")
 
 
+def _trivial(scenario, classes, *, replications, seed):
+    """Constant rows: the sweep machinery's own cost per point."""
+    return [{"class": c, "value": float(scenario.get("arrival_rate", 0.0))} for c in classes]
+
+
+def bench_startup(points: int) -> None:
+    from qcoord.sweep import LocalExecutor, SweepSpec, run_sweep
+
+    n_rate = 1000 if points >= 1000 else points
+    spec = SweepSpec.from_dict({
+        "name": "startup", "seed": 1, "replications": 1, "classes": ["local", "entangled"],
+        "base": {"n_pairs": 1000},
+        "axes": {"arrival_rate": {"start": 0.01, "stop": 0.5, "num": n_rate},
+                 "handoff_delay": {"start": 0.0, "stop": 0.3, "num": max(1, points // n_rate)}},
+    })
+    with tempfile.TemporaryDirectory() as d, LocalExecutor(2) as ex:
+        list(ex.imap_unordered(abs, [1, 2]))  # pool started: measure the sweep, not the pool start
+        marks: dict[str, float] = {}
+        t0 = time.perf_counter()
+
+        def progress(ev) -> None:
+            now = time.perf_counter() - t0
+            if ev.done >= 1:
+                marks.setdefault("first point", now)
+            if ev.done >= 2:
+                marks.setdefault("first worker task", now)
+
+        s = run_sweep(spec, Path(d) / "startup.sqlite", evaluator=_trivial, executor=ex, progress=progress)
+        total = time.perf_counter() - t0
+    print(f"  {spec.n_points} points: first point committed after {marks.get('first point', float('nan')):.2f} s, "
+          f"first worker task after {marks.get('first worker task', float('nan')):.2f} s, done after {total:.2f} s "
+          f"({s.n_tasks} tasks, load {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--points", type=int, default=50)
@@ -148,6 +188,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-workers", action="store_true")
     ap.add_argument("--skip-overhead", action="store_true")
+    ap.add_argument("--grid", type=int, default=100_000, help="points of the start-up measurement (0: skip)")
     args = ap.parse_args()
     if args.quick:
         args.tasks = 500
@@ -164,6 +205,9 @@ def main() -> None:
     if not args.skip_overhead:
         print(f"2. per-task overhead ({args.tasks} trivial tasks, 2 workers)")
         bench_overhead(args.tasks)
+    if args.grid:
+        print(f"3. start-up of a large grid ({args.grid} points, trivial evaluator, 2 workers)")
+        bench_startup(args.grid)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
