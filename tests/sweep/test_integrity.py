@@ -65,13 +65,16 @@ def _sql(path, *statements):
 
 def _cli(*args):
     r = runner.invoke(app, [str(a) for a in args])
-    return r.exit_code, " ".join(r.output.split())
+    return r.exit_code, r.output
 
 
 def _clean_error(code, text, *needles):
-    assert code == 2 and "Traceback" not in text and text.count("error:") == 1, text
+    """Exit code 2 and one line ``error: ...`` holding every needle; no traceback."""
+    assert code == 2 and "Traceback" not in text, text
+    lines = [ln for ln in text.splitlines() if "error:" in ln]
+    assert len(lines) == 1 and lines[0].startswith("error: "), text
     for n in needles:
-        assert n in text, text
+        assert n in lines[0], text
 
 
 def _resume(path):

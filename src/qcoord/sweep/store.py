@@ -459,7 +459,7 @@ class SweepStore:
                     "with this file as --out to recompute the affected points")
 
     def _damaged(self, exc: BaseException) -> str:
-        text = str(exc)
+        text = " ".join(str(exc).split())  # SQLite's reports span lines; the message is one line
         if "locked" in text or "busy" in text:
             return f"{self._field}: {self.path} is locked by another process ({text}); try again later"
         return (f"{self._field}: {self.path} is damaged ({text}); its rows cannot be trusted. Move it aside and "
