@@ -205,3 +205,16 @@ def test_unquoted_dotted_axis_names(tmp_path):
     assert spec.axes[1].values == (0.8, 0.9, 1.0)
     assert spec.points()[5].scenario["baseline"] == {"kind": "power", "k": 2.0}
     assert spec.points()[5].options == {"visibility": 1.0}
+
+
+def test_deeply_nested_or_binary_spec_is_a_clear_error(tmp_path):
+    from qcoord.sweep import load_spec
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(SweepSpecError, match=r"^spec: .*deep\.toml is nested too deeply"):
+        load_spec(deep)
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\x00\xff\xfe" * 100)
+    with pytest.raises(SweepSpecError, match=r"^spec: .*bin\.toml is not a text"):
+        load_spec(binary)

@@ -392,14 +392,17 @@ class SweepSpec:
                           seed=point_seed(self.seed, index))
 
 
-def _read_toml(path: Path, field_name: str, what: str) -> dict[str, Any]:
+def _read_toml(path: Path, field_name: str, what: str, kind: str) -> dict[str, Any]:
     """Parse the TOML file ``path``; a missing file or bad TOML raises :class:`SweepSpecError` naming ``field_name``."""
+    from qcoord.system.scenario import read_toml
+
     if not path.is_file():
         raise SweepSpecError(f"{field_name}: {what} not found: {path}")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SweepSpecError(f"{field_name}: {path} is not valid TOML: {exc}") from None
+    try:  # binary, invalid or too deeply nested TOML: one clear error naming the file
+        return read_toml(path, kind)
+    except ValueError as exc:
+        text = str(exc).removeprefix("path: ")
+        raise SweepSpecError(f"{field_name}: {text}") from None
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -420,7 +423,7 @@ def load_spec(path: str | Path) -> SweepSpec:
         Missing file, invalid TOML, or an invalid field (the message names it).
     """
     p = Path(path)
-    data = _read_toml(p, "spec", "file")
+    data = _read_toml(p, "spec", "file", "sweep spec")
     return SweepSpec.from_dict(data, base_dir=p.parent, source=str(p))
 
 
@@ -429,7 +432,7 @@ def _load_base(raw: Any, base_dir: str | Path | None) -> dict[str, Any]:
         bp = Path(raw)
         if not bp.is_absolute():
             bp = Path(base_dir or ".") / bp
-        doc = _read_toml(bp, "base", "scenario file")
+        doc = _read_toml(bp, "base", "scenario file", "scenario")
         # A scenario file holds the fields at top level or under a [scenario] table (other tables,
         # such as [study], are ignored, as Scenario.from_toml does). Its seed and replications are
         # dropped: the sweep sets both for every point.
