@@ -385,17 +385,14 @@ class Game:
             where = f"game file {path}"
             if not path.is_file():
                 raise GameError(f"game file: {path} does not exist")
+            from .._files import TextFileError, read_text
+
             try:
-                raw = path.read_bytes()
-            except OSError as exc:
-                raise GameError(f"{where}: cannot be read ({exc.strerror or exc})") from None
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise GameError(
-                    f"{where}: not a text (UTF-8) JSON file; byte {exc.start} is {raw[exc.start:exc.start + 1]!r} "
-                    "(is it a binary file?)"
-                ) from None
+                text = read_text(path)
+            except TextFileError as exc:
+                if exc.reason == "binary":
+                    raise GameError(f"{where}: not a text (UTF-8) JSON file; {exc.detail} (is it a binary file?)") from None
+                raise GameError(f"{where}: cannot be read ({exc.detail or exc.reason})") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -383,22 +383,19 @@ def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     what : str
         What the file holds, for the messages (``"scenario"``, ``"sweep spec"``, ...).
     """
+    from .._files import TextFileError, read_text
+
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"path: {what} file not found: {p}") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"path: {p} is a folder, not a {what} file") from None
-    except OSError as exc:
-        raise ScenarioError(f"path: cannot read the {what} file {p} ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"path: {p} is not a text (UTF-8) TOML file; byte {exc.start} is {raw[exc.start:exc.start + 1]!r} "
-            "(is it a binary file?)"
-        ) from None
+        text = read_text(p)
+    except TextFileError as exc:
+        message = {
+            "missing": f"path: {what} file not found: {p}",
+            "folder": f"path: {p} is a folder, not a {what} file",
+            "unreadable": f"path: cannot read the {what} file {p} ({exc.detail})",
+            "binary": f"path: {p} is not a text (UTF-8) TOML file; {exc.detail} (is it a binary file?)",
+        }[exc.reason]
+        raise ScenarioError(message) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
