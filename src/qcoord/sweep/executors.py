@@ -302,6 +302,14 @@ class LocalExecutor(Executor):
 
     def abort(self) -> None:
         """Kill the worker processes now (their tasks are lost; committed tasks are not affected)."""
+        # Python 3.11's pool manager marks every pending work item broken once a worker dies, calling
+        # set_exception() even on futures already cancelled, which raises InvalidStateError in its thread
+        # (a traceback on stderr; fixed in 3.12). Drop the cancelled items before killing.
+        items = getattr(self._pool, "_pending_work_items", None)
+        if isinstance(items, dict):
+            for key, item in list(items.items()):
+                if getattr(getattr(item, "future", None), "cancelled", lambda: False)():
+                    items.pop(key, None)
         procs = dict(getattr(self._pool, "_processes", None) or {})
         for proc in procs.values():
             try:
