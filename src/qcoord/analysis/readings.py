@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..system.result import Estimate, estimate
-from .stats import AnalysisError, envelope_at, lower_envelope, pareto_front, upper_envelope
+from .stats import AnalysisError, envelope_at, frontier_values, lower_envelope, upper_envelope
 
 __all__ = [
     "ParetoGain",
@@ -84,13 +84,9 @@ def throughput_at_equal_waiting(
     """
     W, w = _shape(W, w)
     T, t = _shape(T, t)
-    out = np.full(w.shape, np.nan)
-    for r in range(w.size):
-        xe, ye = upper_envelope(W[r], T[r]) if front == "concave" else pareto_front(W[r], T[r])
-        ref = envelope_at(xe, ye, w[r])
-        if np.isfinite(ref) and abs(ref) > _TINY:
-            out[r] = (t[r] - ref) / abs(ref)
-    return out
+    ref = frontier_values(W, T, w, "upper" if front == "concave" else "pareto")
+    ok = np.isfinite(ref) & (np.abs(ref) > _TINY)
+    return np.where(ok, (t - ref) / np.where(ok, np.abs(ref), 1.0), np.nan)
 
 
 def waiting_at_equal_throughput(W: ArrayLike, T: ArrayLike, w: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:
@@ -140,15 +136,9 @@ def waiting_at_equal_split(P: ArrayLike, W: ArrayLike, p: ArrayLike, w: ArrayLik
     """Per-replication relative waiting saved at equal split probability (module notes)."""
     P, p = _shape(P, p)
     W, w = _shape(W, w)
-    out = np.full(p.shape, np.nan)
-    for r in range(p.size):
-        pe, we = lower_envelope(P[r], W[r])
-        if p[r] < pe[0] - 1e-12 or p[r] > pe[-1] + 1e-12:
-            continue
-        ref = float(np.interp(p[r], pe, we))
-        if ref > _TINY:
-            out[r] = (ref - w[r]) / ref
-    return out
+    ref = frontier_values(P, W, p, "lower")
+    ok = np.isfinite(ref) & (ref > _TINY)
+    return np.where(ok, (ref - w) / np.where(ok, ref, 1.0), np.nan)
 
 
 def frontier_difference(

@@ -44,6 +44,7 @@ __all__ = [
     "lower_envelope",
     "envelope_at",
     "gain_at_equal",
+    "frontier_values",
 ]
 
 
@@ -180,18 +181,29 @@ def gain_at_equal(
         )
     if envelope not in ("pareto", "upper", "lower"):
         raise AnalysisError(f"envelope: must be 'pareto', 'upper' or 'lower', got {envelope!r}")
-    gains = np.full(W.shape[0], np.nan)
-    for r in range(W.shape[0]):
-        if envelope in ("upper", "pareto"):
-            xe, ye = upper_envelope(W[r], T[r]) if envelope == "upper" else pareto_front(W[r], T[r])
-            ref = envelope_at(xe, ye, wt[r])
-            g = tt[r] - ref
-        else:
-            xe, ye = lower_envelope(W[r], T[r])
-            if wt[r] < xe[0] - 1e-12 or wt[r] > xe[-1] + 1e-12:
-                ref = float("nan")
-            else:
-                ref = float(np.interp(wt[r], xe, ye))
-            g = ref - tt[r]
-        gains[r] = g / ref if relative and np.isfinite(ref) and ref != 0 else g
+    refs = frontier_values(W, T, wt, envelope)
+    gains = tt - refs if envelope in ("upper", "pareto") else refs - tt
+    if relative:
+        ok = np.isfinite(refs) & (refs != 0)
+        gains = np.where(ok, gains / np.where(ok, refs, 1.0), gains)
     return estimate(gains, drop_nonfinite=True), gains
+
+
+def frontier_values(X: NDArray[np.float64], Y: NDArray[np.float64], x: NDArray[np.float64], envelope: str) -> NDArray[np.float64]:
+    """Per replication ``r``, the frontier of the points ``(X[r], Y[r])`` evaluated at ``x[r]``.
+
+    ``envelope``: ``"upper"`` (concave envelope, non-decreasing part; :func:`envelope_at`), ``"pareto"``
+    (:func:`pareto_front`), or ``"lower"`` (lower convex envelope, ``nan`` outside its range). ``nan``
+    where the frontier does not reach ``x[r]``. The one evaluation behind :func:`gain_at_equal` and the
+    readings of :mod:`qcoord.analysis.readings`.
+    """
+    refs = np.full(np.shape(x)[0], np.nan)
+    for r in range(refs.size):
+        if envelope in ("upper", "pareto"):
+            xe, ye = upper_envelope(X[r], Y[r]) if envelope == "upper" else pareto_front(X[r], Y[r])
+            refs[r] = envelope_at(xe, ye, x[r])
+        else:
+            xe, ye = lower_envelope(X[r], Y[r])
+            if not (x[r] < xe[0] - 1e-12 or x[r] > xe[-1] + 1e-12):
+                refs[r] = float(np.interp(x[r], xe, ye))
+    return refs
