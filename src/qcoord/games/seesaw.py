@@ -26,6 +26,15 @@ batched as arrays: one NumPy call updates all restarts at once. One restart star
 optimum (a product state :math:`|0\\rangle|0\\rangle` with diagonal projectors reproducing the optimal
 deterministic strategy), so the result is never below the classical value.
 
+**Fixed maximally entangled state** (``state="bell"``): the state is held at
+:math:`|\\Phi^+_d\\rangle = \\frac{1}{\\sqrt d}\\sum_{i<d} |ii\\rangle` (what a quantum network delivers,
+e.g. NetQASM's EPR pairs) and only the measurement steps 1-2 alternate. With :math:`\\Psi = I/\\sqrt d`
+the value is :math:`\\frac1d \\sum W[a,b,x,y]\\, \\mathrm{tr}[A^x_a (B^y_b)^T]`. The classical start uses the
+trivial projectors :math:`A^x_{a} = I` for the optimal deterministic answer (so the value is again never
+below the classical value), and the result reports ``free_value``, the unconstrained see-saw's value
+from the same seed (started also from the constrained optimum, so ``free_value >= value``), and
+``value_lost = free_value - value``.
+
 Scope: projective measurements of local dimension ``dim`` (every POVM strategy is a projective one
 in a larger dimension, so a larger ``dim`` also covers POVMs); ``povm=True`` adds a final see-saw
 over general POVMs at the same ``dim`` (one SDP per measurement step) on the best run.
@@ -171,6 +180,14 @@ class QuantumResult:
         ``"qubit-closed-form"`` (dim 2, two answers each) or ``"projective-eigh"``; with
         ``povm=True`` followed by ``"+povm-sdp(k rounds)"``.
     game_name : str
+    state : {"free", "bell"}
+        Whether the state was optimised (``"free"``) or held at :math:`|\\Phi^+_d\\rangle` (``"bell"``).
+    free_value : float or None
+        With ``state="bell"``: the unconstrained see-saw value (same game, ``dim``, seed and restarts,
+        plus the constrained optimum as a start); ``None`` otherwise.
+    value_lost : float or None
+        ``free_value - value`` (>= 0), in payoff units: what fixing the state to
+        :math:`|\\Phi^+_d\\rangle` costs; ``None`` for ``state="free"``.
     """
 
     value: float
@@ -190,6 +207,9 @@ class QuantumResult:
     method: str = ""
     game_name: str = "game"
     spawn_key: tuple[int, ...] = ()
+    state: str = "free"
+    free_value: float | None = None
+    value_lost: float | None = None
 
     def __float__(self) -> float:
         return float(self.value)
@@ -204,6 +224,7 @@ class QuantumResult:
             "spawn_key": self.spawn_key,
             "tol": self.tol,
             "max_iter": self.max_iter,
+            "state": self.state,
         }
 
 
@@ -247,6 +268,33 @@ def _classical_start(strategy: DeterministicStrategy, na: int, nb: int, d: int) 
     psi = np.zeros((d, d), dtype=np.complex128)
     psi[0, 0] = 1.0
     return psi, _diagonal_projectors(strategy.alice, na, d), _diagonal_projectors(strategy.bob, nb, d)
+
+
+def _trivial_projectors(answers: tuple[int, ...], n_out: int, d: int) -> NDArray[np.complex128]:
+    """``P[q, answers[q]] = I`` and 0 for the other answers: the deterministic answer on any state."""
+    P = np.zeros((len(answers), n_out, d, d), dtype=np.complex128)
+    for q, ans in enumerate(answers):
+        P[q, ans] = np.eye(d)
+    return P
+
+
+def _bell_matrix(d: int) -> NDArray[np.complex128]:
+    """:math:`|\\Phi^+_d\\rangle = \\sum_i |ii\\rangle / \\sqrt d` as the ``d x d`` coefficient matrix ``I / sqrt(d)``."""
+    return np.eye(d, dtype=np.complex128) / np.sqrt(d)
+
+
+def _bell_classical_start(strategy: DeterministicStrategy, na: int, nb: int, d: int) -> tuple[Any, Any, Any]:
+    return _bell_matrix(d), _trivial_projectors(strategy.alice, na, d), _trivial_projectors(strategy.bob, nb, d)
+
+
+def _bell_iteration(psi: Any, A: Any, B: Any, W: NDArray[np.float64]) -> tuple[NDArray[np.float64], Any, Any, Any]:
+    """One round with the state held fixed: Alice's exact step, Bob's exact step; the value is Bob's
+    objective :math:`\\sum_{y,b} \\mathrm{tr}[B^y_b L^y_b]` (= :math:`\\langle\\psi|G|\\psi\\rangle`)."""
+    A = K.improve_measurements(A, K.reduced_alice(psi, B, W))
+    L = K.reduced_bob(psi, A, W)
+    B = K.improve_measurements(B, L)
+    value = np.einsum("rybij,rybji->r", B, L, optimize=True).real
+    return value, psi, A, B
 
 
 def _initial_start(initial: QuantumStrategy | DeterministicStrategy, game: Game, d: int) -> tuple[Any, Any, Any]:
@@ -343,6 +391,7 @@ def quantum_lower_bound(
     povm: bool = False,
     povm_rounds: int = 50,
     progress: Callable[[int, int], None] | None = None,
+    state: str = "free",
 ) -> QuantumResult:
     """A lower bound on the quantum value by see-saw, with the strategy that attains it.
 
@@ -381,6 +430,13 @@ def quantum_lower_bound(
         Maximum rounds of the POVM polish.
     progress : callable(done_rounds, max_iter), optional
         Called after each round.
+    state : {"free", "bell"}
+        ``"free"`` (default): the state is optimised too. ``"bell"``: the state is held at
+        :math:`|\\Phi^+_d\\rangle = \\sum_i |ii\\rangle/\\sqrt d` (the pairs a quantum network
+        delivers) and only the measurements are optimised; ``result.free_value`` and
+        ``result.value_lost`` then report the unconstrained value and the loss (module notes). The
+        constrained value lies between the classical value and the unconstrained one. Not combinable
+        with ``povm=True``.
 
     Returns
     -------
@@ -403,11 +459,19 @@ def quantum_lower_bound(
     if scale != 1.0:  # iterate in units of sum |W| (tol is relative to it), report in the game's units
         from dataclasses import replace
 
-        r = quantum_lower_bound(unit, dim, restarts, seed, tol, max_iter, initial, classical_start, povm, povm_rounds, progress)
+        r = quantum_lower_bound(unit, dim, restarts, seed, tol, max_iter, initial, classical_start, povm, povm_rounds, progress,
+                                state)
         return replace(
             r, value=float(game.value(r.behaviour)), restart_values=tuple(v * scale for v in r.restart_values),
             classical_value=None if r.classical_value is None else r.classical_value * scale, game_name=game.name,
+            free_value=None if r.free_value is None else r.free_value * scale,
+            value_lost=None if r.value_lost is None else r.value_lost * scale,
         )
+    if state not in ("free", "bell"):
+        raise GameError(f"state: must be 'free' (optimise the state) or 'bell' (fix it to |Phi+>), got {state!r}")
+    bell = state == "bell"
+    if bell and povm:
+        raise GameError("povm: the POVM polish optimises the state too; it cannot be combined with state='bell'")
     d = check_int(dim, "dim", 1)
     if d > MAX_DIM:
         raise GameError(f"dim: must be an integer in [1, {MAX_DIM}] (MAX_DIM), got {dim!r}")
@@ -436,14 +500,17 @@ def quantum_lower_bound(
             cres = None  # too many deterministic strategies to certify: no classical start
         if cres is not None:
             c_value = float(cres.value)
-            starts.append(_classical_start(cres.strategy, na, nb, d))
+            starts.append((_bell_classical_start if bell else _classical_start)(cres.strategy, na, nb, d))
     if initial is not None:
-        starts.append(_initial_start(initial, game, d))
+        st = _initial_start(initial, game, d)
+        starts.append((_bell_matrix(d), st[1], st[2]) if bell else st)
     if restarts == 0 and not starts:
         raise GameError("restarts: must be >= 1 when there is no classical start and no initial strategy")
     t1 = time.perf_counter()
 
     psi = _random_states(rng, restarts, d)
+    if bell:
+        psi = np.broadcast_to(_bell_matrix(d), psi.shape).copy()
     A = _random_projective(rng, restarts, nx, na, d)
     B = _random_projective(rng, restarts, ny, nb, d)
     if starts:
@@ -457,7 +524,7 @@ def quantum_lower_bound(
     conv = np.zeros(R, dtype=bool)
     active = np.arange(R)
     for it in range(max_iter):
-        v, p_new, a_new, b_new = K.seesaw_iteration(psi[active], A[active], B[active], W)
+        v, p_new, a_new, b_new = (_bell_iteration if bell else K.seesaw_iteration)(psi[active], A[active], B[active], W)
         psi[active], A[active], B[active] = p_new, a_new, b_new
         improve = v - values[active]
         values[active] = v
@@ -496,6 +563,15 @@ def quantum_lower_bound(
     method = "qubit-closed-form" if (d == 2 and na == 2 and nb == 2) else "projective-eigh"
     if povm:
         method += f"+povm-sdp({povm_iters} rounds)"
+    free_value = value_lost = None
+    if bell:
+        method = "bell-state+" + method
+        # the unconstrained see-saw from the same seed, also started from the constrained optimum
+        free = quantum_lower_bound(game, d, restarts, np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 1)), tol,
+                                   max_iter, best_strat, classical_start, False, povm_rounds)
+        free_value = float(free.value)
+        value_lost = max(free_value - float(best_val), 0.0)
+    t2 = time.perf_counter()
     return QuantumResult(
         value=float(best_val),
         strategy=best_strat,
@@ -514,4 +590,7 @@ def quantum_lower_bound(
         timings={"classical": t1 - t0, "seesaw": t2 - t1, "total": t2 - t0},
         method=method,
         game_name=game.name,
+        state=state,
+        free_value=free_value,
+        value_lost=value_lost,
     )
