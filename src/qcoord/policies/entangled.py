@@ -82,6 +82,11 @@ class Entangled(LocalPolicy):
     role_symmetric : bool, default True
         True: server ``inputs.role[n]`` holds the A half; False: server 0 always does.
     name : str, optional
+    sampler : object, optional
+        What draws the outcomes: anything with ``shape`` and
+        ``sample(x, y, uniforms=..., visibility=...) -> (a, b)`` whose ``a`` depends only on ``x``
+        and the first uniform column (e.g. ``qcoord.export.AerSampler``, a circuit simulator);
+        default: :func:`qcoord.entanglement.sampler` of the strategy (the Born rule).
 
     Notes
     -----
@@ -102,6 +107,7 @@ class Entangled(LocalPolicy):
         question_map: ArrayLike | None = None,
         role_symmetric: bool = True,
         name: str | None = None,
+        sampler: Any = None,
     ) -> None:
         if not isinstance(strategy, QuantumStrategy):
             raise PolicyError(f"strategy: must be a qcoord.games.QuantumStrategy, got {type(strategy).__name__}")
@@ -115,6 +121,9 @@ class Entangled(LocalPolicy):
             raise PolicyError(f"source: must be None, an EntanglementPool or a StreamingSource, got {type(source).__name__}")
         if fallback is not None and not isinstance(fallback, DeterministicRule):
             raise PolicyError(f"fallback: must be a LocalRule or ThresholdRule, got {type(fallback).__name__}")
+        if sampler is not None and (not callable(getattr(sampler, "sample", None)) or tuple(getattr(sampler, "shape", ())) != strategy.shape):
+            raise PolicyError(f"sampler: must have sample(x, y, uniforms=, visibility=) and shape {strategy.shape}, got {type(sampler).__name__}")
+        self.custom_sampler = sampler
         self.strategy = strategy
         self.source = source
         self.fallback = fallback if fallback is not None else ThresholdRule(0, role_symmetric=role_symmetric, name="always-keep")
@@ -166,7 +175,8 @@ class Entangled(LocalPolicy):
         vis = state["visibility"]
         constant = ctx.n > 0 and bool(np.all(vis == vis[0]))
         v0 = float(vis[0]) if constant else 1.0
-        strat = sampler(self.strategy)  # precomputed sampling tables (cached per strategy)
+        # precomputed sampling tables (cached per strategy), unless another sampler was given
+        strat = sampler(self.strategy) if self.custom_sampler is None else self.custom_sampler
 
         def v(idx: NDArray[np.int64]) -> float | NDArray[np.float64]:
             return v0 if constant else vis[idx]
@@ -220,4 +230,5 @@ class Entangled(LocalPolicy):
             "source_params": None if self.source is None else _params(self.source),
             "fallback": self.fallback.describe(),
             "uniform_columns": list(SAMPLING_COLUMNS),
+            **({} if self.custom_sampler is None else {"sampler": type(self.custom_sampler).__name__}),
         }
