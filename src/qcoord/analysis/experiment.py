@@ -236,8 +236,9 @@ def run_arms(
 
     Parameters
     ----------
-    scenario : Scenario
-        Its ``seed``, ``replications`` and ``n_pairs`` are used as given.
+    scenario : Scenario or FanoutScenario
+        Its ``seed``, ``replications`` and run size are used as given (an N-server scenario is run by
+        :func:`qcoord.system.fanout.simulate_fanout`).
     arms : sequence of Arm
     baselines : mapping label -> Baseline, optional
         Extra ``T`` evaluated on the same idle runs (the scenario's own is :data:`HEADLINE_BASELINE`).
@@ -252,7 +253,12 @@ def run_arms(
     if HEADLINE_BASELINE in extra:
         raise AnalysisError(f"baselines: the label {HEADLINE_BASELINE!r} is the scenario's own T")
     hook = None if progress is None else (lambda done, total: progress("simulate", done, total))
-    res = simulate(scenario, [a.policy for a in arms], progress=hook, baselines=extra or None)
+    from qcoord.system.fanout import FanoutScenario, simulate_fanout
+
+    if isinstance(scenario, FanoutScenario):  # the N-server system: same metrics, plus fork-join response
+        res = simulate_fanout(scenario, [a.policy for a in arms], progress=hook, baselines=extra or None)
+    else:
+        res = simulate(scenario, [a.policy for a in arms], progress=hook, baselines=extra or None)
     info = {a.name: tuple(dict(x) for x in (res.policy_info[i] if i < len(res.policy_info) else ())) for i, a in enumerate(arms)}
     return Run(
         scenario=scenario,

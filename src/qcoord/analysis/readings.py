@@ -225,7 +225,8 @@ class ParetoGain:
 
 
 def pareto_readings(run: Any, target: Any, benchmark: Sequence[Any], *, baseline: str = "baseline",
-                    description: str = "", excluded: dict[str, str] | None = None) -> ParetoGain:
+                    description: str = "", excluded: dict[str, str] | None = None,
+                    waiting_metric: str = "mean_waiting") -> ParetoGain:
     """Every reading of ``target``'s gain over the ``benchmark`` arms of ``run`` under ``baseline``.
 
     Parameters
@@ -240,14 +241,17 @@ def pareto_readings(run: Any, target: Any, benchmark: Sequence[Any], *, baseline
         The benchmark in words (kept for the report).
     excluded : dict, optional
         Benchmark arms left out and why (kept for the report).
+    waiting_metric : str
+        The metric read as "waiting" (default ``mean_waiting``; the N-server study also reads the
+        fork-join ``mean_response_excess`` this way).
     """
     if not benchmark:
         raise AnalysisError("benchmark: no stationary benchmark arm to compare with")
-    W = run.points(benchmark, "mean_waiting")
+    W = run.points(benchmark, waiting_metric)
     T = run.points(benchmark, "throughput", baseline)
     R = run.points(benchmark, "interruption_rate")
     P = run.points(benchmark, "split_prob")
-    w = run.values(target, "mean_waiting")
+    w = run.values(target, waiting_metric)
     t = run.values(target, "throughput", baseline)
     rr = run.values(target, "interruption_rate")
     p = run.values(target, "split_prob")

@@ -1,0 +1,381 @@
+r"""N-server scenario + interruption price -> the ``k``-party game of one fan-out group, solved.
+
+One group is one round of a ``k``-party game (:class:`qcoord.games.multiparty.MultiGame`). Party
+``i``'s question is its own customer's class, its answer KEEP (0) / FORWARD (1). The payoff is
+
+.. math::
+
+    V(a, x) = -\,O(a, x) - \lambda\,\big(U(a) - 1\big),
+
+where :math:`U(a)` is the number of servers the group's customers are served on (every member that
+keeps, or ``k`` when nobody keeps: each of those servers' baseline runs is interrupted at low load),
+:math:`\lambda \ge 0` prices an interruption, and the objective :math:`O` is either
+
+``"waiting"``
+    the mean waiting per customer, :math:`E[\sum_i w_i \mid x, a] / k`; for ``k = 2`` this is the
+    two-server game :math:`-C/2 - \lambda[a = b]` exactly (:func:`qcoord.compile.compile_game`; tested);
+``"response"``
+    the fork-join excess response :math:`E[\max_i c_i - \max_i s_i \mid x, a]` (a scatter-gather query
+    completes with its last part).
+
+Costs are the *low-load* costs (every server idle at the group's arrival), computed exactly for each
+demand vector by :func:`group_costs_low_load` (the consolidation rule and job order of
+:mod:`qcoord.system.fanout`) and averaged over the demands inside each class: over the product of the
+per-class samples of :func:`qcoord.compile.compiler._class_samples` when it has at most
+:data:`MAX_PRODUCT` points (exact for two-point demands), else over :data:`MAX_PRODUCT` seeded random
+draws from it (documented in the result, ``cost_samples``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .compiler import SAMPLES_PER_CLASS, CompileError, _class_samples
+
+__all__ = [
+    "OBJECTIVES",
+    "CompiledGroupGame",
+    "GroupSolution",
+    "group_costs_low_load",
+    "compile_group_game",
+    "solve_group",
+    "critical_group_visibility",
+]
+
+OBJECTIVES = ("waiting", "response")
+#: Largest number of demand vectors averaged per class profile (the full product for two parties,
+#: as :func:`qcoord.compile.compile_game` averages).
+MAX_PRODUCT = SAMPLES_PER_CLASS**2
+
+
+def group_costs_low_load(
+    s: ArrayLike, a: Sequence[int], d: float, discipline: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    r"""Exact costs of one group arriving at time 0 to idle servers.
+
+    Parameters
+    ----------
+    s : array (M, k)
+        Demands by party (time units), ``M`` demand vectors.
+    a : sequence of k ints
+        Decisions by party (0 KEEP, 1 FORWARD).
+    d : float
+        Hand-off delay.
+    discipline : {"srpt", "np", "fcfs"}
+
+    Returns
+    -------
+    total_waiting : ndarray (M,)
+        :math:`\sum_i (c_i - s_i)`.
+    excess_response : ndarray (M,)
+        :math:`\max_i c_i - \max_i s_i`.
+    servers_used : int
+        Servers receiving work: the keepers, or ``k`` when nobody keeps.
+
+    Notes
+    -----
+    Nobody keeps: each customer joins the next party's idle server at ``d`` (waiting ``d`` each).
+    Otherwise every keeper serves its own customer from 0; the forwarded customers join the
+    lowest-party keeper ``t`` at ``d``. At ``t``: ``fcfs`` serves its own customer, then the forwarded
+    ones in party order; ``np`` finishes its own customer, then the forwarded ones shortest first
+    (if it is already free at ``d``, the first forwarded customer in party order starts at once);
+    ``srpt`` serves at every instant the least remaining work (ties: its own customer, then party
+    order). These are the simulator's rules for an isolated group (tested against it).
+    """
+    S = np.atleast_2d(np.asarray(s, dtype=np.float64))
+    M, k = S.shape
+    dec = np.asarray(a, dtype=np.int64)
+    if dec.shape != (k,) or not np.all((dec == 0) | (dec == 1)):
+        raise CompileError(f"a: must be {k} decisions in {{0, 1}}, got {list(a)}")
+    if not d >= 0:
+        raise CompileError(f"handoff_delay: must be >= 0, got {d}")
+    keepers = np.flatnonzero(dec == 0)
+    C = np.empty((M, k))
+    if keepers.size == 0:
+        C[:] = d + S
+        used = k
+    else:
+        t = int(keepers[0])
+        C[:, keepers] = S[:, keepers]
+        fwd = np.flatnonzero(dec == 1)
+        used = int(keepers.size)
+        if fwd.size:
+            own = S[:, t]
+            F = S[:, fwd]  # party order
+            if discipline == "fcfs":
+                start = np.maximum(own, d)
+                C[:, fwd] = start[:, None] + np.cumsum(F, axis=1)
+                C[:, t] = own
+            elif discipline == "np":
+                def sjf(start: NDArray[np.float64], jobs: NDArray[np.float64]) -> NDArray[np.float64]:
+                    order = np.argsort(jobs, axis=1, kind="stable")  # shortest first, ties in party order
+                    done = start[:, None] + np.cumsum(np.take_along_axis(jobs, order, axis=1), axis=1)
+                    out = np.empty_like(done)
+                    np.put_along_axis(out, order, done, axis=1)
+                    return out
+
+                # busy at d: every forwarded customer waits, shortest first after the own one;
+                # free at d: the first forwarded customer (party order) starts at once, the rest
+                # shortest first after it (the server picks the next job only when it frees)
+                busy = sjf(own, F)
+                first = d + F[:, 0]
+                free = np.concatenate([first[:, None], sjf(first, F[:, 1:])], axis=1)
+                C[:, fwd] = np.where((own > d)[:, None], busy, free)
+                C[:, t] = own
+            elif discipline == "srpt":
+                rem = np.maximum(own - d, 0.0)
+                jobs = np.concatenate([rem[:, None], F], axis=1)  # own first (wins ties)
+                order = np.argsort(jobs, axis=1, kind="stable")
+                Js = np.take_along_axis(jobs, order, axis=1)
+                done = d + np.cumsum(Js, axis=1)
+                out = np.empty_like(done)
+                np.put_along_axis(out, order, done, axis=1)
+                C[:, fwd] = out[:, 1:]
+                C[:, t] = np.where(own > d, out[:, 0], own)
+            else:
+                raise CompileError(f"discipline: must be one of ('srpt', 'np', 'fcfs'), got {discipline!r}")
+    waiting = (C - S).sum(axis=1)
+    excess = C.max(axis=1) - S.max(axis=1)
+    return waiting, excess, used
+
+
+def _profiles(k: int) -> list[tuple[int, ...]]:
+    return list(product((0, 1), repeat=k))
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledGroupGame:
+    """The ``k``-party game of one group, with what is needed to read it back.
+
+    Attributes
+    ----------
+    game : MultiGame
+        Payoff :math:`-O - \\lambda (U - 1)`, prob = product of the class priors.
+    scenario : FanoutScenario
+    lam : float
+    objective : {"waiting", "response"}
+    waiting : ndarray ``(2,)*k + (C,)*k``
+        Expected mean waiting per customer.
+    response : ndarray ``(2,)*k + (C,)*k``
+        Expected excess response.
+    used : ndarray ``(2,)*k``
+        Servers used by each decision profile.
+    cost_samples : int
+        Demand vectors averaged per class profile (exact when the product is complete).
+    exact_average : bool
+    """
+
+    game: Any
+    scenario: Any
+    lam: float
+    objective: str
+    waiting: NDArray[np.float64] = field(repr=False)
+    response: NDArray[np.float64] = field(repr=False)
+    used: NDArray[np.float64] = field(repr=False)
+    cost_samples: int = 0
+    exact_average: bool = True
+
+    @property
+    def k(self) -> int:
+        return int(self.used.ndim)
+
+    def _expect(self, table: NDArray[np.float64], behaviour: ArrayLike) -> float:
+        B = np.asarray(behaviour, dtype=float)
+        k = self.k
+        P = self.game.prob
+        return float(np.sum(P[(None,) * k] * B * table))
+
+    def mean_waiting(self, behaviour: ArrayLike) -> float:
+        """Low-load mean waiting per customer of a behaviour."""
+        return self._expect(self.waiting, behaviour)
+
+    def mean_response(self, behaviour: ArrayLike) -> float:
+        """Low-load mean excess response of a behaviour."""
+        return self._expect(self.response, behaviour)
+
+    def mean_servers_used(self, behaviour: ArrayLike) -> float:
+        """Mean number of servers a group is served on."""
+        k = self.k
+        U = self.used.reshape(self.used.shape + (1,) * k)
+        return self._expect(np.broadcast_to(U, np.shape(behaviour)), behaviour)
+
+
+def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting", seed: int = 12345) -> CompiledGroupGame:
+    """Build the ``k``-party game of one group (module notes).
+
+    Parameters
+    ----------
+    scenario : FanoutScenario
+    lam : float
+        Interruption price >= 0 (objective units per extra server used).
+    objective : {"waiting", "response"}
+    seed : int
+        Seed of the class samples (and of the subsample when the product is large).
+
+    Raises
+    ------
+    CompileError
+        Bad ``lam``/``objective``/scenario; ScenarioError if the scenario is not stationary.
+    """
+    from qcoord.games.multiparty.game import MultiGame
+    from qcoord.system.fanout import FanoutScenario
+
+    if not isinstance(scenario, FanoutScenario):
+        raise CompileError(f"scenario: must be a FanoutScenario, got {type(scenario).__name__}")
+    scenario.check_stationary()
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating, np.integer)) or not np.isfinite(lam) or lam < 0:
+        raise CompileError(f"lam: must be a finite number >= 0, got {lam!r}")
+    if objective not in OBJECTIVES:
+        raise CompileError(f"objective: must be one of {OBJECTIVES}, got {objective!r}")
+    k = scenario.fanout
+    samples = _class_samples(scenario, seed)
+    nc = len(samples)
+    d = float(scenario.handoff_delay)
+    W = np.zeros((2,) * k + (nc,) * k)
+    R = np.zeros_like(W)
+    U = np.zeros((2,) * k)
+    rng = np.random.default_rng(seed)
+    m_used, exact = 0, True
+    for x in product(range(nc), repeat=k):
+        sizes = [samples[c].size for c in x]
+        total = int(np.prod(sizes))
+        if total <= MAX_PRODUCT:
+            grids = np.meshgrid(*[samples[c] for c in x], indexing="ij")
+            S = np.stack([g.ravel() for g in grids], axis=1)
+        else:
+            exact = False
+            S = np.stack([rng.choice(samples[c], size=MAX_PRODUCT) for c in x], axis=1)
+        m_used = max(m_used, S.shape[0])
+        for a in _profiles(k):
+            w, e, used = group_costs_low_load(S, a, d, scenario.discipline)
+            W[a + x] = float(np.mean(w)) / k
+            R[a + x] = float(np.mean(e))
+            U[a] = used
+    prob = np.ones((nc,) * k)
+    pri = scenario.class_probs
+    for i in range(k):
+        shape = [1] * k
+        shape[i] = nc
+        prob = prob * pri.reshape(shape)
+    prob = prob / prob.sum()
+    O = W if objective == "waiting" else R
+    pen = (U - 1.0).reshape(U.shape + (1,) * k)
+    payoff = -O - float(lam) * pen
+    names = ("short", "long") if nc == 2 else tuple(f"c{i}" for i in range(nc))
+    game = MultiGame(prob, payoff, question_names=(names,) * k, answer_names=(("KEEP", "FORWARD"),) * k,
+                     name=f"fanout(k={k}, {objective}, lam={float(lam):g})")
+    return CompiledGroupGame(game, scenario, float(lam), objective, W, R, U, m_used, exact)
+
+
+@dataclass(frozen=True, eq=False)
+class GroupSolution:
+    """A compiled group game with every value and strategy.
+
+    Attributes
+    ----------
+    compiled : CompiledGroupGame
+    classical : result of ``multiparty.classical_value`` (optimal deterministic strategy, certificate)
+    quantum : result of ``multiparty.quantum_lower_bound`` (state and measurements)
+    npa : result of ``multiparty.npa_upper_bound`` or None
+    nonsignaling : result of ``multiparty.nonsignaling_value``
+    noise_value : float
+        Value of the quantum strategy on the maximally mixed state (its measurements kept).
+    critical_visibility : float
+        :math:`v^* = (\\omega_c - \\omega_0) / (\\omega_q - \\omega_0)`: the visibility above which the
+        noisy strategy beats the classical value (``inf`` when there is no quantum advantage).
+    """
+
+    compiled: CompiledGroupGame
+    classical: Any
+    quantum: Any
+    npa: Any
+    nonsignaling: Any
+    noise_value: float
+    critical_visibility: float
+
+    @property
+    def classical_value(self) -> float:
+        return float(self.classical.value)
+
+    @property
+    def quantum_value(self) -> float:
+        return float(self.quantum.value)
+
+    @property
+    def npa_value(self) -> float:
+        return float("nan") if self.npa is None else float(self.npa.value)
+
+    @property
+    def nonsignaling_value(self) -> float:
+        return float(self.nonsignaling.value)
+
+    @property
+    def advantage(self) -> float:
+        """Quantum lower bound minus the classical value (objective units)."""
+        return self.quantum_value - self.classical_value
+
+    def certified_no_advantage(self, tol: float = 1e-6) -> bool:
+        """NPA upper bound = classical value (to ``tol``): no quantum strategy helps in this game (a proof)."""
+        return self.npa is not None and self.npa_value - self.classical_value <= tol * max(1.0, abs(self.classical_value))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lam": self.compiled.lam,
+            "objective": self.compiled.objective,
+            "classical": self.classical_value,
+            "quantum_lower_bound": self.quantum_value,
+            "npa_upper_bound": self.npa_value,
+            "npa_level": None if self.npa is None else getattr(self.npa, "level", None),
+            "nonsignaling": self.nonsignaling_value,
+            "critical_visibility": self.critical_visibility,
+            "certified_no_advantage": self.certified_no_advantage(),
+        }
+
+
+def critical_group_visibility(classical: float, quantum: float, noise: float) -> float:
+    """:math:`v^* = (\\omega_c - \\omega_0) / (\\omega_q - \\omega_0)` (``inf`` if ``quantum <= classical``)."""
+    if not quantum > classical + 1e-12:
+        return float("inf")
+    return float(max(0.0, (classical - noise) / (quantum - noise)))
+
+
+def solve_group(
+    compiled: CompiledGroupGame,
+    *,
+    dim: int = 2,
+    restarts: int = 20,
+    seed: int = 0,
+    npa_level: Any = "1+ab",
+    time_limit: float = 60.0,
+) -> GroupSolution:
+    """Classical value (certified), see-saw lower bound, NPA upper bound and NS value of a group game.
+
+    Parameters
+    ----------
+    compiled : CompiledGroupGame
+    dim : int
+        Local dimension of the see-saw (2: qubits, GHZ-type states).
+    restarts, seed : int
+        See-saw restarts and seed (``SeedSequence``).
+    npa_level : int, str or None
+        NPA level (``None`` skips it).
+    time_limit : float
+        Seconds for the NPA solve.
+    """
+    from qcoord.games import multiparty as mp
+
+    g = compiled.game
+    cl = mp.classical_value(g)
+    q = mp.quantum_lower_bound(g, dim=dim, restarts=restarts, seed=seed)
+    ns = mp.nonsignaling_value(g)
+    npa = None
+    if npa_level is not None:
+        npa = mp.npa_upper_bound(g, level=npa_level, time_limit=time_limit)
+    noise = float(g.value(q.strategy.with_visibility(0.0).behaviour()))
+    vstar = critical_group_visibility(float(cl.value), float(q.value), noise)
+    return GroupSolution(compiled, cl, q, npa, ns, noise, vstar)
