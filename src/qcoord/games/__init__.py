@@ -62,8 +62,10 @@ _EXPORTS: dict[str, str] = {
     "BellGame": "bell",
     "chsh_expression": "bell",
     "i3322": "bell",
+    "MultiGame": "multiparty",
+    "MultiQuantumStrategy": "multiparty",
 }
-_SUBMODULES = ("library", "bell",)
+_SUBMODULES = ("library", "bell", "multiparty",)
 
 
 def __getattr__(name: str) -> Any:
