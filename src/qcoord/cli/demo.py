@@ -66,6 +66,12 @@ def load_scenario_file(path: Path | None) -> tuple[Any, dict[str, Any]]:
         raise CLIError(f"study.{unknown[0]}: unknown study field; allowed: {sorted(allowed_study)}")
     if not isinstance(body, dict):
         raise CLIError("scenario: must be a table of fields")
+    from qcoord.system.fanout import FanoutScenario, is_fanout_spec
+
+    if is_fanout_spec(body):  # the N-server system (n_servers / fanout fields)
+        if study:
+            raise CLIError("study: an N-server scenario takes no [study] table (its study sweeps its own price grid)")
+        return FanoutScenario.from_dict(body), {"scenario_keys": sorted(body)}
     return Scenario.from_dict(body), {**study, "scenario_keys": sorted(body)}
 
 
@@ -129,6 +135,13 @@ def _run(
         check_out_folder(out, force)
     except (ValueError, OSError) as exc:
         _fail(err, exc)
+    from qcoord.system.fanout import FanoutScenario
+
+    if isinstance(scenario, FanoutScenario):
+        from .fanout import run_fanout_cli
+
+        run_fanout_cli(scenario, study, out, quick, as_json, seed, err)
+        return
     from qcoord.analysis import QUICK, FULL, run_study, write_report
     import dataclasses
 
@@ -215,7 +228,9 @@ def run(
 ) -> None:
     """Run the whole study on a scenario file.
 
-    Scenario files: examples/scenarios/*.toml; 'qcoord scenario fields' lists every field. A sweep
-    spec is refused (run it with 'qcoord sweep').
+    Scenario files: examples/scenarios/*.toml; 'qcoord scenario fields' lists every field. A file with
+    n_servers / fanout fields is an N-server scenario (fan-out groups; e.g.
+    examples/scenarios/three_servers.toml) and runs the N-server study. A sweep spec is refused (run
+    it with 'qcoord sweep').
     """
     _run(scenario, out, quick, as_json, seed, force)

@@ -367,15 +367,18 @@ def solve_group(
     time_limit : float
         Seconds for the NPA solve.
     """
-    from qcoord.games import multiparty as mp
+    from qcoord.games.multiparty.classical import classical_value
+    from qcoord.games.multiparty.nonsignaling import nonsignaling_value
+    from qcoord.games.multiparty.npa import npa_upper_bound
+    from qcoord.games.multiparty.seesaw import quantum_lower_bound
 
     g = compiled.game
-    cl = mp.classical_value(g)
-    q = mp.quantum_lower_bound(g, dim=dim, restarts=restarts, seed=seed)
-    ns = mp.nonsignaling_value(g)
+    cl = classical_value(g)
+    q = quantum_lower_bound(g, dim=dim, restarts=restarts, seed=seed)
+    ns = nonsignaling_value(g)
     npa = None
     if npa_level is not None:
-        npa = mp.npa_upper_bound(g, level=npa_level, time_limit=time_limit)
+        npa = npa_upper_bound(g, level=npa_level, time_limit=time_limit)
     noise = float(g.value(q.strategy.with_visibility(0.0).behaviour()))
     vstar = critical_group_visibility(float(cl.value), float(q.value), noise)
     return GroupSolution(compiled, cl, q, npa, ns, noise, vstar)
