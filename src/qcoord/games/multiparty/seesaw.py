@@ -116,7 +116,7 @@ class MultiQuantumResult:
 
 
 class _Contractions:
-    """The effective operators and the Bell operator as chains of two-operand contractions.
+    r"""The effective operators and the Bell operator as chains of two-operand contractions.
 
     Effective operator of party i: apply every other party's operators to the ket (each replaces a
     ket axis :math:`v_j` by :math:`(k_j, u_j)`: size :math:`R \prod_{j \ne i} K_j \prod d`), contract
@@ -153,7 +153,7 @@ class _Contractions:
         return 0.5 * (E + np.conj(np.swapaxes(E, -1, -2)))
 
     def bell(self, ops: list[NDArray[np.complex128]]) -> NDArray[np.complex128]:
-        """Each run's Bell operator :math:`\sum_k W_k \bigotimes_i M^{(i)}_{k_i}` (Hermitian part), (R, D, D)."""
+        r"""Each run's Bell operator :math:`\sum_k W_k \bigotimes_i M^{(i)}_{k_i}` (Hermitian part), (R, D, D)."""
         n, k, u, v = self.n, self.k, self.u, self.v
         flat = [o.reshape(o.shape[0], -1, o.shape[-2], o.shape[-1]) for o in ops]
         T, cur = self.Wk, "".join(k)
