@@ -507,7 +507,9 @@ def write_fanout_report(out: str | Path, study: FanoutStudy) -> dict[str, Path]:
     for name, per in study.readings.items():
         obj = study.run.arm(name).params.get("objective", study.config.objectives[0])
         for b, g in per.items():
-            lines.append(f"| {name} | {b} | {OBJECTIVE_METRIC[obj]} | {_pct(g.readings['waiting_at_equal_throughput'])} | "
+            w_at_t = ("n/a (a linear T's throughput does not depend on routing)" if b == "linear"
+                      else _pct(g.readings["waiting_at_equal_throughput"]))
+            lines.append(f"| {name} | {b} | {OBJECTIVE_METRIC[obj]} | {w_at_t} | "
                          f"{_pct(g.readings['throughput_at_equal_waiting'])} | {_pct(g.readings['restarts_at_equal_waiting'])} |")
     if study.benchmark_excluded:
         lines += ["", "Benchmark arms left out (no stationary throughput):", ""]
