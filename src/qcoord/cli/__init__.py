@@ -12,6 +12,7 @@ from . import game as _game  # noqa: F401  (registers commands)
 from . import demo as _demo  # noqa: F401
 from . import sweep as _sweep  # noqa: F401
 from . import scenario as _scenario  # noqa: F401
+from . import emulate as _emulate  # noqa: F401
 from . import export as _export  # noqa: F401
 
 __all__ = ["app", "game_app", "scenario_app", "main"]
