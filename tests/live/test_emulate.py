@@ -1,7 +1,8 @@
 """A short live emulation on loopback (real processes, sockets and clocks) against the simulator.
 
-One module-scoped run: the default scenario (R1: utilisation 0.1, d = 0.1, D = 0.5, srpt,
-setup(2)), 400 pairs per policy at 2 ms per time unit (about 8 s of arrivals), four policies at
+One module-scoped run: the default scenario (R1: utilisation 0.1, d = 0.1, srpt, setup(2)) with
+the message latency raised to D = 2 (4 ms, well above a loaded machine's loopback round trip, so
+that "the entangled decision does not wait for D" is a robust check), 300 pairs per policy at 2 ms per time unit (about 6 s of arrivals), four policies at
 once: local, entangled (ideal pairs), entangled with an entanglement pool (the ``memory_lab`` preset
 at this time unit, so some requests fall back) and hold-for-message.
 
@@ -31,6 +32,7 @@ UNIT_MS = 2.0
 @pytest.fixture(scope="module")
 def run():
     sc, _ = load_scenario_file(None)
+    sc = sc.replace(message_latency=2.0)
     sol = solve(compile_game(sc, lam=0.5))
     pols = [
         to_policy(sol, "local", name="local"),
@@ -38,7 +40,7 @@ def run():
         to_policy(sol, "entangled", source=memory_preset(UNIT_MS / 1000, variant="memory_lab"), name="pool"),
         to_policy(sol, "hold", name="hold"),
     ]
-    cfg = LiveConfig(time_unit_ms=UNIT_MS, n_pairs=400, warmup=10, batches=10, seed=7)
+    cfg = LiveConfig(time_unit_ms=UNIT_MS, n_pairs=300, warmup=10, batches=10, seed=7)
     seen = []
     res = emulate(sc, pols, cfg, progress=lambda done, total: seen.append((done, total)))
     return res, pols, seen
@@ -48,7 +50,7 @@ def test_counts_and_bookkeeping(run):
     res, pols, seen = run
     assert [p.name for p in res.policies] == ["local", "entangled", "pool", "hold"]
     assert res.processes == 2 * 4 + 3 and res.seed == 7
-    assert seen and seen[-1] == (2 * 400 * 4, 2 * 400 * 4)
+    assert seen and seen[-1] == (2 * 300 * 4, 2 * 300 * 4)
     for p in res.policies:
         assert p.extra["held_left"] == 0
         assert np.all(p.decisions >= 0)  # every customer was decided
@@ -63,7 +65,7 @@ def test_messages_per_pair(run):
     assert res.policy("entangled").link_requests_per_pair == 2.0  # one measurement per half
     assert res.policy("pool").link_requests_per_pair == 4.0  # herald + measurement per half
     assert res.policy("local").link_requests_per_pair == 0.0
-    assert res.latency["proxy_counts"]["control"] == 400
+    assert res.latency["proxy_counts"]["control"] == 300
 
 
 def test_deterministic_policies_decide_as_simulated(run):
@@ -98,7 +100,7 @@ def test_decision_latency_entangled_fast_hold_waits_for_D(run):
     res, _, _ = run
     D_us = res.scenario.message_latency * UNIT_MS * 1000
     ent, hold = res.policy("entangled"), res.policy("hold")
-    assert ent.decision_us["p50"] < D_us  # a link round trip, no message
+    assert ent.decision_us["p50"] < 0.5 * D_us  # a link round trip, no message
     # the held customers (receiver with a long customer, about a quarter of the decisions) wait for D
     assert hold.decision_us["p99"] >= 0.95 * D_us
     assert res.latency["control"]["p50_ms"] >= 0.95 * res.latency["control"]["asked_ms"]
@@ -136,7 +138,7 @@ def test_pool_fallbacks_use_the_classical_rule(run):
     res, pols, _ = run
     p = res.policy("pool")
     unavailable = ~p.available
-    assert 0 < p.extra["fallbacks"] == int(unavailable.sum()) < 400
+    assert 0 < p.extra["fallbacks"] == int(unavailable.sum()) < 300
     classical = pols[2].fallback.route(res.scenario.draw_inputs(0), res.scenario).decision
     assert np.array_equal(p.decisions[unavailable], classical[unavailable])
 
