@@ -206,3 +206,25 @@ def test_uniform_subsets_are_uniform_and_parties_rotate():
     assert np.all(np.abs(freq - 1 / 6) < 0.01)
     assert set(np.unique(inp.party[:, 0])) == {0, 1}
     assert np.array_equal(np.sort(inp.party, axis=1), np.tile([0, 1], (inp.n, 1)))
+
+
+def test_estimated_costs_approach_the_closed_form_at_low_load_and_feed_the_compiler():
+    """At low load (utilisation 0.002) the simulated cell means converge to the low-load costs; at a
+    higher load they grow; either feeds compile_group_game."""
+    from qcoord.compile.fanout import compile_group_game, estimate_group_costs
+    from qcoord.compile.compiler import CompileError
+
+    low = FanoutScenario(n_servers=3, fanout=3, arrival_rate=0.002, discipline="fcfs", handoff_delay=0.2)
+    est = estimate_group_costs(low, n_groups=40_000, replications=1, seed=3)
+    cf = compile_group_game(low, 0.5, objective="response")
+    assert np.max(np.abs(est.response - cf.response)) < 0.02
+    assert np.max(np.abs(est.waiting - cf.waiting)) < 0.02
+    g = compile_group_game(low, 0.5, objective="response", costs=est)
+    assert not g.exact_average and np.allclose(g.response, est.response)
+    high = low.replace(arrival_rate=0.6)
+    est_hi = estimate_group_costs(high, n_groups=20_000, replications=1, seed=3)
+    assert np.mean(est_hi.response) > np.mean(est.response)
+    with pytest.raises(CompileError, match="n_groups"):
+        estimate_group_costs(low, n_groups=200, replications=1, min_count=50)
+    with pytest.raises(CompileError, match="costs"):
+        compile_group_game(low, 0.5, costs="simulated")

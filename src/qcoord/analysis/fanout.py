@@ -17,10 +17,12 @@ Steps
    (:func:`~qcoord.compile.fanout.solve_group`): certified classical value, see-saw lower bound with
    its state and measurements, NPA upper bound, no-signalling value, critical visibility :math:`v^*`.
    A game whose NPA bound equals its classical value is a *proof* that no quantum strategy helps in it.
-2. Arms (all on common random numbers): every role-symmetric deterministic rule (one map class ->
-   decision for all members); every classical optimum of the grid, with the parties rotated by the
-   shared coin (role-symmetric) and with fixed parties (role-asymmetric: the lowest-index member is
-   always party 0); the entangled strategy of every price with a one-shot advantage; controls: the
+2. Arms (all on common random numbers): every deterministic rule when there are at most
+   :data:`ALL_RULES_LIMIT` (``k = 2`` with two classes: all 16), else every role-symmetric rule (one map
+   class -> decision for all members) and the classical optimum at every scanned price (the one-shot
+   classical frontier, up to :data:`SCAN_EXTRA`); each with the parties rotated by the shared coin
+   (role-symmetric) and with fixed parties (role-asymmetric: the lowest-index member is always party 0);
+   shared randomness (even coins between consecutive optima); the entangled strategy of every price with a one-shot advantage; controls: the
    headline entangled strategy at a visibility below :math:`v^*`, the same on a pool of noisy states
    per member set with classical fallback, hold-for-message at ``D`` and at ``D / 10`` (fast
    messaging), and the zero-latency oracle.
@@ -62,6 +64,12 @@ __all__ = [
 
 #: The metric read as "waiting" for each objective.
 OBJECTIVE_METRIC = {"response": "mean_response_excess", "waiting": "mean_waiting"}
+#: Prices added to the scan beyond [0.02, 2]: the high-throughput end of the classical frontier
+#: (consolidating rules become optimal only at large prices).
+SCAN_EXTRA = (3.0, 5.0, 10.0)
+#: Every deterministic rule is simulated when there are at most this many (2^(k * classes)); else the
+#: symmetric rules and the classical optimum at every scanned price.
+ALL_RULES_LIMIT = 16
 _OBJECTIVE_WORDS = {"response": "excess group response", "waiting": "mean waiting"}
 
 Progress = Callable[[str, int, int], None]
@@ -89,6 +97,8 @@ class FanoutConfig:
         Fast messaging control: hold-for-message at ``D`` times this.
     certificate_lams : tuple of float
         Prices at which every discipline's game is certified.
+    np_control : bool
+        Also solve and simulate under non-preemptive service (the np control).
     scan_points, scan_top : int
         The price scan: ``scan_points`` prices in [0.02, 2] (plus ``lams``) get the classical and
         no-signalling values (cheap LPs); the ``scan_top`` prices with the largest no-signalling gap
@@ -107,6 +117,7 @@ class FanoutConfig:
     certificate_lams: tuple[float, ...] = (0.1, 0.3, 1.0)
     scan_points: int = 34
     scan_top: int = 3
+    np_control: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
@@ -180,6 +191,78 @@ def _rule_arms(tables: Sequence[np.ndarray], prefix: str) -> list[Arm]:
     return arms
 
 
+def _mixture_arms(sols: Mapping[str, Mapping[float, Any]], objectives: Sequence[str]) -> list[Arm]:
+    """Shared randomness: an even per-group coin between consecutive distinct classical optima of the price path."""
+    from qcoord.policies.fanout import GroupMixture, GroupRule
+
+    arms: list[Arm] = []
+    seen: set[str] = set()
+    for obj in objectives:
+        path: list[np.ndarray] = []
+        for lam in sorted(sols[obj]):
+            t = np.asarray(sols[obj][lam].classical.strategy.answers, dtype=np.int8)
+            if not path or not np.array_equal(path[-1], t):
+                path.append(t)
+        for a, b in zip(path, path[1:]):
+            name = f"mix[{_tag(a)}+{_tag(b)}]"
+            if name in seen:
+                continue
+            seen.add(name)
+            pol = GroupMixture(name, (GroupRule(name + "/a", a), GroupRule(name + "/b", b)), (0.5, 0.5))
+            arms.append(Arm(name, pol, "shared", role_symmetric=True, params={"weight": 0.5}, label=name))
+    return arms
+
+
+def _np_control(sc: Any, cfg: FanoutConfig, seed: int, rules: Rules, progress: Progress | None) -> tuple[dict[str, Verdict], dict[str, str], dict[str, Any]]:
+    """The same comparison under non-preemptive service (np): games solved again, arms simulated again."""
+    from qcoord.compile.fanout import compile_group_game, solve_group
+
+    sc_np = sc.replace(discipline="np")
+    verdicts: dict[str, Verdict] = {}
+    claims: dict[str, str] = {}
+    found: dict[str, Any] = {}
+    for obj in cfg.objectives:
+        words = _OBJECTIVE_WORDS[obj]
+        cid = f"{obj}:control_np"
+        claims[cid] = f"control, non-preemptive service (np): the entangled strategy still has a lower {words} than every communication-free strategy at equal throughput"
+        sols = {float(l): solve_group(compile_group_game(sc_np, float(l), objective=obj), restarts=cfg.restarts, seed=seed,
+                                      npa_level=cfg.npa_level) for l in cfg.lams}
+        good = {l: x.advantage for l, x in sols.items() if x.advantage > rules.numerical_equal * max(1.0, abs(x.classical_value))}
+        found[obj] = {l: x.to_dict() for l, x in sols.items()}
+        if not good:
+            cert = all(x.certified_no_advantage() for x in sols.values())
+            verdicts[cid] = Verdict(NOT_HELD, "under np every game of the price grid has NPA bound = classical value (certified)" if cert
+                                    else "under np no game of the price grid has a one-shot quantum advantage", outcome="no significant difference")
+            continue
+        lam = max(good, key=lambda l: good[l])
+        sol = sols[lam]
+        from qcoord.games.multiparty.classical import classical_value
+
+        grid = np.unique(np.round(np.concatenate([np.linspace(0.02, 2.0, cfg.scan_points), SCAN_EXTRA]), 6))
+        scan_rules = [classical_value(compile_group_game(sc_np, float(l), objective=obj).game).strategy.answers for l in grid]
+        tables = _benchmark_tables(sc.fanout, sc.num_classes, scan_rules) + [
+            np.asarray(x.classical.strategy.answers, dtype=np.int8) for x in sols.values()]
+        name = f"entangled[{obj},np,lam={lam:g}]"
+        arms = _rule_arms(tables, "rule") + [_entangled_arm(name, sol)]
+        run = run_arms(sc_np, arms, progress=progress)
+        bench, flagged, sym_only = run.reference("baseline", rules)
+        g = pareto_readings(run, run.arm(name), bench, excluded=flagged, waiting_metric=OBJECTIVE_METRIC[obj])
+        e = g.readings["waiting_at_equal_throughput"]
+        d = direction(e, rules)
+        status = HELD if d == "gain" else (UNDEFINED if d == "undefined" else NOT_HELD)
+        verdicts[cid] = Verdict(status, f"np, lam = {lam:g} (one-shot advantage {sol.advantage:.3e}): {words} saved at equal throughput {_pct(e)} ({d})", outcome=d)
+    return verdicts, claims, found
+
+
+def _benchmark_tables(k: int, nc: int, rules: Sequence[Any]) -> list[np.ndarray]:
+    """Every deterministic table (``2^(k nc) <= ALL_RULES_LIMIT``), else the symmetric ones plus ``rules``."""
+    from itertools import product
+
+    if 2 ** (k * nc) <= ALL_RULES_LIMIT:
+        return [np.array(bits, dtype=np.int8).reshape(k, nc) for bits in product((0, 1), repeat=k * nc)]
+    return _symmetric_tables(k, nc) + [np.asarray(r, dtype=np.int8) for r in rules]
+
+
 def _symmetric_tables(k: int, nc: int) -> list[np.ndarray]:
     from itertools import product
 
@@ -204,16 +287,18 @@ def _solve_all(scenario: Any, cfg: FanoutConfig, seed: int, progress: Progress |
 
     out: dict[str, dict[float, Any]] = {}
     scan_rows: list[dict[str, Any]] = []
-    grid = np.unique(np.round(np.concatenate([np.linspace(0.02, 2.0, cfg.scan_points), cfg.lams]), 6))
+    grid = np.unique(np.round(np.concatenate([np.linspace(0.02, 2.0, cfg.scan_points), SCAN_EXTRA, cfg.lams]), 6))
     total = len(cfg.objectives) * (len(grid) + len(cfg.lams) + cfg.scan_top)
     done = 0
     for obj in cfg.objectives:
         gaps: dict[float, float] = {}
         for lam in grid:  # cheap scan: classical value and no-signalling value only
             g = compile_group_game(scenario, float(lam), objective=obj).game
-            c, ns = float(classical_value(g).value), float(nonsignaling_value(g).value)
+            cr = classical_value(g)
+            c, ns = float(cr.value), float(nonsignaling_value(g).value)
             gaps[float(lam)] = ns - c
-            scan_rows.append({"objective": obj, "lam": float(lam), "classical": c, "nonsignaling": ns, "gap": ns - c})
+            scan_rows.append({"objective": obj, "lam": float(lam), "classical": c, "nonsignaling": ns, "gap": ns - c,
+                              "rule": [list(map(int, r)) for r in cr.strategy.answers]})
             done += 1
             if progress:
                 progress("scan prices", done, total)
@@ -288,9 +373,10 @@ def run_fanout_study(
     tol = rules.numerical_equal
 
     # ---- arms
-    tables = _symmetric_tables(k, nc)
+    tables = _benchmark_tables(k, nc, [r["rule"] for r in scan])
     opt_tables = [np.asarray(sol.classical.strategy.answers, dtype=np.int8) for o in sols for sol in sols[o].values()]
     arms: list[Arm] = _rule_arms(tables + opt_tables, "rule")
+    arms += _mixture_arms(sols, config.objectives)
     headline: dict[str, float | None] = {}
     for obj in config.objectives:
         adv = {lam: sol.advantage for lam, sol in sols[obj].items()}
@@ -396,6 +482,10 @@ def run_fanout_study(
         verdicts["control_fast_messaging"] = Verdict(
             HELD if dirn != "loss" else NOT_HELD,
             f"{_OBJECTIVE_WORDS[obj0]} entangled minus fast hold: {e.mean:+.4f} [{e.low:+.4f}, {e.high:+.4f}] time units", outcome=dirn)
+    if config.np_control and sc.discipline != "np":
+        v_np, c_np, _ = _np_control(sc, config, s, rules, progress)
+        verdicts.update(v_np)
+        claims.update(c_np)
     return FanoutStudy(sc, config, s, sols, headline, certs, run, readings, verdicts, claims, excluded, rules, scan)
 
 

@@ -42,6 +42,8 @@ __all__ = [
     "CompiledGroupGame",
     "GroupSolution",
     "group_costs_low_load",
+    "GroupEstimatedCosts",
+    "estimate_group_costs",
     "compile_group_game",
     "solve_group",
     "critical_group_visibility",
@@ -149,6 +151,74 @@ def _profiles(k: int) -> list[tuple[int, ...]]:
 
 
 @dataclass(frozen=True, eq=False)
+class GroupEstimatedCosts:
+    """Group costs estimated by simulation at the scenario's load (:func:`estimate_group_costs`).
+
+    Attributes
+    ----------
+    waiting, response : ndarray ``(2,)*k + (C,)*k``
+        Mean waiting per customer and mean excess response of the groups in each cell
+        (decisions by party, classes by party).
+    count : ndarray of int, same shape
+        Groups observed per cell.
+    seed, n_groups, replications : int
+    """
+
+    waiting: NDArray[np.float64] = field(repr=False)
+    response: NDArray[np.float64] = field(repr=False)
+    count: NDArray[np.int64] = field(repr=False)
+    seed: int = 0
+    n_groups: int = 0
+    replications: int = 0
+
+
+def estimate_group_costs(scenario: Any, *, n_groups: int = 50_000, replications: int = 2, seed: int = 0,
+                         min_count: int = 30) -> GroupEstimatedCosts:
+    r"""Estimate the group cost tables at the scenario's actual load by simulation.
+
+    Every member decides KEEP or FORWARD by its own fair coin (a generator seeded from
+    ``SeedSequence(seed)``), so every (decision profile, class profile) cell is visited; the groups of
+    each cell give :math:`\hat O(a, x)` = the mean, over those groups, of the mean waiting per
+    customer (and of the excess response). The queueing state the groups meet is that of the random
+    routing (the two-server compiler's ``estimate_costs`` makes the same choice).
+
+    Raises
+    ------
+    CompileError
+        A cell has fewer than ``min_count`` groups (use more ``n_groups``).
+    """
+    from qcoord.system.fanout import FanoutScenario, group_completions, group_routing
+
+    if not isinstance(scenario, FanoutScenario):
+        raise CompileError(f"scenario: must be a FanoutScenario, got {type(scenario).__name__}")
+    for nm, v, lo in (("n_groups", n_groups, 100), ("replications", replications, 1), ("min_count", min_count, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise CompileError(f"{nm}: must be an integer >= {lo}, got {v!r}")
+    sc = scenario.replace(n_groups=int(n_groups), warmup=min(int(n_groups) // 10, 5000), replications=int(replications), seed=int(seed))
+    k, nc = sc.fanout, sc.num_classes
+    shape = (2,) * k + (nc,) * k
+    sw, sr, cnt = np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=np.int64)
+    for r in range(sc.replications):
+        inp = sc.draw_inputs(r)
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(r, 0x455354)))
+        dec = rng.integers(0, 2, size=(inp.n, k)).astype(np.int8)
+        C = group_completions(inp, group_routing(inp, sc, dec), sc)
+        w0 = sc.warmup
+        a, S, Cw = inp.arrival[w0:], inp.demand[w0:], C[w0:]
+        wait = (Cw - (a[:, None] + S)).mean(axis=1)
+        exc = Cw.max(axis=1) - a - S.max(axis=1)
+        A = inp.by_party(dec)[w0:]
+        X = inp.by_party(inp.cls)[w0:]
+        idx = tuple(A.T) + tuple(X.T)
+        np.add.at(sw, idx, wait)
+        np.add.at(sr, idx, exc)
+        np.add.at(cnt, idx, 1)
+    if cnt.min() < min_count:
+        raise CompileError(f"n_groups: some (decisions, classes) cell saw only {int(cnt.min())} groups (< {min_count}); use more n_groups")
+    return GroupEstimatedCosts(sw / cnt, sr / cnt, cnt, int(seed), int(n_groups), int(replications))
+
+
+@dataclass(frozen=True, eq=False)
 class CompiledGroupGame:
     """The ``k``-party game of one group, with what is needed to read it back.
 
@@ -205,7 +275,8 @@ class CompiledGroupGame:
         return self._expect(np.broadcast_to(U, np.shape(behaviour)), behaviour)
 
 
-def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting", seed: int = 12345) -> CompiledGroupGame:
+def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting", seed: int = 12345,
+                       costs: Any = "closed_form") -> CompiledGroupGame:
     """Build the ``k``-party game of one group (module notes).
 
     Parameters
@@ -216,6 +287,9 @@ def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting",
     objective : {"waiting", "response"}
     seed : int
         Seed of the class samples (and of the subsample when the product is large).
+    costs : "closed_form" or GroupEstimatedCosts
+        Low-load costs (module notes) or costs estimated at the scenario's load
+        (:func:`estimate_group_costs`).
 
     Raises
     ------
@@ -256,6 +330,12 @@ def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting",
             W[a + x] = float(np.mean(w)) / k
             R[a + x] = float(np.mean(e))
             U[a] = used
+    if isinstance(costs, GroupEstimatedCosts):
+        if costs.waiting.shape != W.shape:
+            raise CompileError(f"costs: estimated tables have shape {costs.waiting.shape}, the scenario's game needs {W.shape}")
+        W, R, exact, m_used = costs.waiting.copy(), costs.response.copy(), False, int(costs.count.min())
+    elif not (isinstance(costs, str) and costs == "closed_form"):
+        raise CompileError(f"costs: must be 'closed_form' or a GroupEstimatedCosts, got {costs!r}")
     prob = np.ones((nc,) * k)
     pri = scenario.class_probs
     for i in range(k):

@@ -91,6 +91,7 @@ __all__ = [
     "FANOUT_METRICS",
     "SUBSET_RULES",
     "group_routing",
+    "group_completions",
     "simulate_fanout",
     "is_fanout_spec",
 ]
@@ -501,15 +502,10 @@ def group_routing(
 
 
 # ---------------------------------------------------------------------- simulation
-def _measure(
-    inputs: GroupInputs,
-    routing: GroupRouting,
-    scenario: FanoutScenario,
-    baselines: Mapping[str, Baseline],
-    window: tuple[float, float],
-) -> dict[str, float]:
-    from .simulate import _percentiles
-
+def _run_all_servers(
+    inputs: GroupInputs, routing: GroupRouting, scenario: FanoutScenario
+) -> tuple[NDArray[np.float64], list[tuple[NDArray[np.float64], NDArray[np.float64]]], list[float]]:
+    """Every server's queue, exactly: completions ``(n * k,)`` (group-major), idle gaps and last completion per server."""
     n, k, N = inputs.n, inputs.k, scenario.n_servers
     dest = np.ascontiguousarray(routing.dest).ravel()
     dec = np.ascontiguousarray(routing.decision).ravel()
@@ -520,21 +516,45 @@ def _measure(
     comp = np.empty(n * k, dtype=np.float64)
     order = np.lexsort((party, group, dec, rel, dest))  # by server, then the job order
     bounds = np.searchsorted(dest[order], np.arange(N + 1))
-    t0, t1 = window
-    span = t1 - t0
-    runs_list: list[NDArray[np.float64]] = []
-    interrupted = 0
-    last_all = -np.inf
+    gaps: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+    lasts: list[float] = []
     for s in range(N):
         idx = order[bounds[s] : bounds[s + 1]]
         c, gs, ge, last = run_queue(rel[idx], size[idx], scenario.discipline)
         comp[idx] = c
+        gaps.append((gs, ge))
+        lasts.append(float(last))
+    return comp, gaps, lasts
+
+
+def group_completions(inputs: GroupInputs, routing: GroupRouting, scenario: FanoutScenario) -> NDArray[np.float64]:
+    """Completion time of every customer, shape ``(n, k)`` by member position (the simulator's exact run)."""
+    _check_routing(routing, inputs, scenario, "routing")
+    return _run_all_servers(inputs, routing, scenario)[0].reshape(inputs.n, inputs.k)
+
+
+def _measure(
+    inputs: GroupInputs,
+    routing: GroupRouting,
+    scenario: FanoutScenario,
+    baselines: Mapping[str, Baseline],
+    window: tuple[float, float],
+) -> dict[str, float]:
+    from .simulate import _percentiles
+
+    n, k, N = inputs.n, inputs.k, scenario.n_servers
+    comp, gaps, lasts = _run_all_servers(inputs, routing, scenario)
+    t0, t1 = window
+    span = t1 - t0
+    runs_list: list[NDArray[np.float64]] = []
+    interrupted = 0
+    for (gs, ge), last in zip(gaps, lasts):
         interrupted += int(np.count_nonzero((ge > t0) & (ge <= t1)))
         starts = np.append(gs, last)
         ends = np.append(ge, np.inf)
         r = np.minimum(ends, t1) - np.maximum(starts, t0)
         runs_list.append(r[r > 0])
-        last_all = max(last_all, last)
+    last_all = max(lasts)
     runs = np.concatenate(runs_list) if runs_list else np.zeros(0)
     w0 = scenario.warmup
     C = comp.reshape(n, k)[w0:]
