@@ -5,12 +5,15 @@ Run from the repository root: ``python scripts/nserver_findings.py``; reports go
 import time, sys, json
 from qcoord.system.fanout import FanoutScenario
 from qcoord.analysis.fanout import FANOUT_FULL, run_fanout_study, write_fanout_report
-for (N, k, subset) in [(3,3,"all"), (3,2,"uniform"), (4,4,"all"), (4,2,"uniform"), (4,3,"uniform")]:
-    sc = FanoutScenario(n_servers=N, fanout=k, subset=subset, arrival_rate=0.1*N/k, discipline="fcfs", baseline="setup(2)", seed=20251)
+for (N, k, subset, rule) in [(3, 3, "all", "lowest_keeper"), (3, 2, "uniform", "lowest_keeper"), (4, 4, "all", "lowest_keeper"),
+                             (4, 2, "uniform", "lowest_keeper"), (4, 3, "uniform", "lowest_keeper"),
+                             (3, 3, "all", "next"), (4, 4, "all", "next")]:
+    sc = FanoutScenario(n_servers=N, fanout=k, subset=subset, consolidation=rule, arrival_rate=0.1*N/k, discipline="fcfs",
+                        baseline="setup(2)", seed=20251)
     t=time.time()
     st = run_fanout_study(sc, FANOUT_FULL)
-    write_fanout_report(f"nserver-findings/full{N}{k}", st)
-    print(f"== N={N} k={k} {subset}: {time.time()-t:.0f}s", flush=True)
+    write_fanout_report(f"nserver-findings/full{N}{k}-{rule}", st)
+    print(f"== N={N} k={k} {subset} {rule}: {time.time()-t:.0f}s", flush=True)
     for obj, lam in st.headline.items():
         if lam is not None:
             s = st.solutions[obj][lam]

@@ -124,15 +124,16 @@ def test_always_split_fcfs_is_mg1_at_each_server():
     assert res.mean("utilisation") == pytest.approx(rate, abs=0.01)
 
 
+@pytest.mark.parametrize("consolidation", ["lowest_keeper", "next"])
 @pytest.mark.parametrize("discipline", ["srpt", "np", "fcfs"])
 @pytest.mark.parametrize("k", [2, 3, 4])
-def test_isolated_groups_cost_what_the_compiler_says(discipline, k):
+def test_isolated_groups_cost_what_the_compiler_says(discipline, k, consolidation):
     """Groups far apart (every server idle at arrival): the simulator's per-group waiting and excess
     response equal group_costs_low_load exactly."""
     from qcoord.compile.fanout import group_costs_low_load
 
     sc = FanoutScenario(n_servers=k, fanout=k, arrival_rate=0.001, arrival_process="deterministic", discipline=discipline,
-                        n_groups=400, warmup=0, replications=1, seed=4, handoff_delay=0.3,
+                        consolidation=consolidation, n_groups=400, warmup=0, replications=1, seed=4, handoff_delay=0.3,
                         demand={"kind": "exponential", "mean": 1.0})
     inputs = sc.draw_inputs(0)
     dec = _decisions(inputs.n, k, 17)
@@ -150,7 +151,7 @@ def test_isolated_groups_cost_what_the_compiler_says(discipline, k):
     s_by_party, a_by_party = inputs.by_party(inputs.demand), inputs.by_party(dec)
     for g in range(inputs.n):
         s_party, a_party = s_by_party[g], a_by_party[g]
-        w, e, used = group_costs_low_load(s_party[None, :], a_party, 0.3, discipline)
+        w, e, used = group_costs_low_load(s_party[None, :], a_party, 0.3, discipline, consolidation)
         assert w[0] == pytest.approx(float(np.sum(C[g] - inputs.demand[g])), abs=1e-9)
         assert e[0] == pytest.approx(float(C[g].max() - inputs.demand[g].max()), abs=1e-9)
         assert used == len(set(routing.dest[g].tolist()))
@@ -179,6 +180,7 @@ def test_two_party_group_game_is_the_two_server_game(discipline, demand):
         ({"n_servers": 3, "fanout": 4}, "fanout"),
         ({"n_servers": 4, "fanout": 3, "subset": "all"}, "subset"),
         ({"subset": "ring"}, "subset"),
+        ({"consolidation": "random"}, "consolidation"),
         ({"arrival_rate": -1.0}, "arrival_rate"),
         ({"discipline": "lifo"}, "discipline"),
         ({"arrival_process": "trace"}, "arrival_process"),

@@ -557,7 +557,7 @@ def write_fanout_report(out: str | Path, study: FanoutStudy) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sc = study.scenario
-    lines = [f"# qcoord N-server study: N = {sc.n_servers}, groups of k = {sc.fanout} ({sc.subset})", ""]
+    lines = [f"# qcoord N-server study: N = {sc.n_servers}, groups of k = {sc.fanout} ({sc.subset}, consolidation {sc.consolidation})", ""]
     lines += [
         f"Scenario: utilisation {sc.utilisation:.3g} per server, d = {sc.handoff_delay:g}, D = {sc.message_latency:g}, "
         f"{sc.discipline}, T = {sc.baseline}; {sc.replications} x {sc.n_groups} groups, seed {study.seed}. "

@@ -49,7 +49,7 @@ def run_fanout_cli(scenario: Any, study: dict[str, Any], out: Path, quick: bool,
         return
     con = stdout_console()
     sc = result.scenario
-    con.print(f"qcoord N-server scenario: N = {sc.n_servers}, groups of k = {sc.fanout} ({sc.subset}), utilisation "
+    con.print(f"qcoord N-server scenario: N = {sc.n_servers}, groups of k = {sc.fanout} ({sc.subset}, {sc.consolidation}), utilisation "
               f"{sc.utilisation:.3g} per server, d = {sc.handoff_delay:g}, D = {sc.message_latency:g}, {sc.discipline}, "
               f"T = {sc.baseline}; {sc.replications} x {sc.n_groups} groups, seed {result.seed}", markup=False, highlight=False)
     for obj, lam in result.headline.items():

@@ -50,13 +50,51 @@ __all__ = [
 ]
 
 OBJECTIVES = ("waiting", "response")
+CONSOLIDATIONS = ("lowest_keeper", "next")
 #: Largest number of demand vectors averaged per class profile (the full product for two parties,
 #: as :func:`qcoord.compile.compile_game` averages).
 MAX_PRODUCT = SAMPLES_PER_CLASS**2
 
 
+def _sjf(start: NDArray[np.float64], jobs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Completions of ``jobs`` (M, m) served back to back from ``start`` (M,), shortest first (ties in column order)."""
+    order = np.argsort(jobs, axis=1, kind="stable")
+    done = start[:, None] + np.cumsum(np.take_along_axis(jobs, order, axis=1), axis=1)
+    out = np.empty_like(done)
+    np.put_along_axis(out, order, done, axis=1)
+    return out
+
+
+def _server_completions(own: NDArray[np.float64] | None, F: NDArray[np.float64], d: float,
+                        discipline: str) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """One idle server at time 0: its own customer ``own`` (released at 0, or None) and the forwarded ones
+    ``F`` (M, m), released at ``d`` in party order. Returns the completions of both (module notes)."""
+    M, m = F.shape
+    if m == 0:
+        return own, F
+    if own is None:
+        own_eff = np.zeros(M)  # an idle server at d: as if its own work had ended before d
+    else:
+        own_eff = own
+    if discipline == "fcfs":
+        start = np.maximum(own_eff, d)
+        return own, start[:, None] + np.cumsum(F, axis=1)
+    if discipline == "np":
+        # busy at d: every forwarded customer waits, shortest first after the own one; free at d:
+        # the first forwarded customer (party order) starts at once, the rest shortest first after it
+        busy = _sjf(own_eff, F)
+        first = d + F[:, 0]
+        free = np.concatenate([first[:, None], _sjf(first, F[:, 1:])], axis=1)
+        return own, np.where((own_eff > d)[:, None], busy, free)
+    rem = np.maximum(own_eff - d, 0.0)  # srpt: least remaining work first; ties: own, then party order
+    jobs = np.concatenate([rem[:, None], F], axis=1)
+    out = _sjf(np.full(M, float(d)), jobs)
+    c_own = None if own is None else np.where(own > d, out[:, 0], own)
+    return c_own, out[:, 1:]
+
+
 def group_costs_low_load(
-    s: ArrayLike, a: Sequence[int], d: float, discipline: str
+    s: ArrayLike, a: Sequence[int], d: float, discipline: str, consolidation: str = "lowest_keeper"
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
     r"""Exact costs of one group arriving at time 0 to idle servers.
 
@@ -69,6 +107,8 @@ def group_costs_low_load(
     d : float
         Hand-off delay.
     discipline : {"srpt", "np", "fcfs"}
+    consolidation : {"lowest_keeper", "next"}
+        Where a forwarded customer goes (:mod:`qcoord.system.fanout`).
 
     Returns
     -------
@@ -77,13 +117,14 @@ def group_costs_low_load(
     excess_response : ndarray (M,)
         :math:`\max_i c_i - \max_i s_i`.
     servers_used : int
-        Servers receiving work: the keepers, or ``k`` when nobody keeps.
+        Servers receiving work (for ``lowest_keeper``: the keepers, or ``k`` when nobody keeps).
 
     Notes
     -----
-    Nobody keeps: each customer joins the next party's idle server at ``d`` (waiting ``d`` each).
-    Otherwise every keeper serves its own customer from 0; the forwarded customers join the
-    lowest-party keeper ``t`` at ``d``. At ``t``: ``fcfs`` serves its own customer, then the forwarded
+    Destinations: a kept customer stays; a forwarded one joins at ``d`` the lowest-party keeper
+    (``lowest_keeper``; when nobody keeps, the next party's server) or the next party's server
+    (``next``). Each server ``t`` then serves its own customer (if kept) from 0 and the ones forwarded
+    to it from ``d``. At ``t``: ``fcfs`` serves its own customer, then the forwarded
     ones in party order; ``np`` finishes its own customer, then the forwarded ones shortest first
     (if it is already free at ``d``, the first forwarded customer in party order starts at once);
     ``srpt`` serves at every instant the least remaining work (ties: its own customer, then party
@@ -96,51 +137,28 @@ def group_costs_low_load(
         raise CompileError(f"a: must be {k} decisions in {{0, 1}}, got {list(a)}")
     if not d >= 0:
         raise CompileError(f"handoff_delay: must be >= 0, got {d}")
+    if discipline not in ("srpt", "np", "fcfs"):
+        raise CompileError(f"discipline: must be one of ('srpt', 'np', 'fcfs'), got {discipline!r}")
+    if consolidation not in CONSOLIDATIONS:
+        raise CompileError(f"consolidation: must be one of {CONSOLIDATIONS}, got {consolidation!r}")
     keepers = np.flatnonzero(dec == 0)
+    dest = np.arange(k)
+    for i in np.flatnonzero(dec == 1):
+        if consolidation == "lowest_keeper" and keepers.size:
+            dest[i] = int(keepers[0])
+        else:  # nobody keeps, or the "next" rule: one party on
+            dest[i] = (i + 1) % k
     C = np.empty((M, k))
-    if keepers.size == 0:
-        C[:] = d + S
-        used = k
-    else:
-        t = int(keepers[0])
-        C[:, keepers] = S[:, keepers]
-        fwd = np.flatnonzero(dec == 1)
-        used = int(keepers.size)
+    for j in np.unique(dest):
+        has_own = bool(dec[j] == 0)
+        fwd = np.array([i for i in range(k) if dest[i] == j and dec[i] == 1], dtype=np.int64)  # party order
+        own = S[:, j] if has_own else None
+        c_own, c_fwd = _server_completions(own, S[:, fwd], d, discipline)
+        if has_own:
+            C[:, j] = c_own
         if fwd.size:
-            own = S[:, t]
-            F = S[:, fwd]  # party order
-            if discipline == "fcfs":
-                start = np.maximum(own, d)
-                C[:, fwd] = start[:, None] + np.cumsum(F, axis=1)
-                C[:, t] = own
-            elif discipline == "np":
-                def sjf(start: NDArray[np.float64], jobs: NDArray[np.float64]) -> NDArray[np.float64]:
-                    order = np.argsort(jobs, axis=1, kind="stable")  # shortest first, ties in party order
-                    done = start[:, None] + np.cumsum(np.take_along_axis(jobs, order, axis=1), axis=1)
-                    out = np.empty_like(done)
-                    np.put_along_axis(out, order, done, axis=1)
-                    return out
-
-                # busy at d: every forwarded customer waits, shortest first after the own one;
-                # free at d: the first forwarded customer (party order) starts at once, the rest
-                # shortest first after it (the server picks the next job only when it frees)
-                busy = sjf(own, F)
-                first = d + F[:, 0]
-                free = np.concatenate([first[:, None], sjf(first, F[:, 1:])], axis=1)
-                C[:, fwd] = np.where((own > d)[:, None], busy, free)
-                C[:, t] = own
-            elif discipline == "srpt":
-                rem = np.maximum(own - d, 0.0)
-                jobs = np.concatenate([rem[:, None], F], axis=1)  # own first (wins ties)
-                order = np.argsort(jobs, axis=1, kind="stable")
-                Js = np.take_along_axis(jobs, order, axis=1)
-                done = d + np.cumsum(Js, axis=1)
-                out = np.empty_like(done)
-                np.put_along_axis(out, order, done, axis=1)
-                C[:, fwd] = out[:, 1:]
-                C[:, t] = np.where(own > d, out[:, 0], own)
-            else:
-                raise CompileError(f"discipline: must be one of ('srpt', 'np', 'fcfs'), got {discipline!r}")
+            C[:, fwd] = c_fwd
+    used = int(np.unique(dest).size)
     waiting = (C - S).sum(axis=1)
     excess = C.max(axis=1) - S.max(axis=1)
     return waiting, excess, used
@@ -326,7 +344,7 @@ def compile_group_game(scenario: Any, lam: float, *, objective: str = "waiting",
             S = np.stack([rng.choice(samples[c], size=MAX_PRODUCT) for c in x], axis=1)
         m_used = max(m_used, S.shape[0])
         for a in _profiles(k):
-            w, e, used = group_costs_low_load(S, a, d, scenario.discipline)
+            w, e, used = group_costs_low_load(S, a, d, scenario.discipline, scenario.consolidation)
             W[a + x] = float(np.mean(w)) / k
             R[a + x] = float(np.mean(e))
             U[a] = used

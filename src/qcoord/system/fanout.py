@@ -20,10 +20,12 @@ parties: the member at position ``j`` plays party :math:`(j - r) \bmod k`, so ev
 party equally often (for ``k = 2`` this is the two-server role coin: the member at position ``r`` plays
 "A"). Without it, position ``j`` plays party ``j``.
 
-Consolidation rule. A forwarded customer joins, ``d`` (``handoff_delay``) after the group's arrival,
-the server of the *keeper with the lowest party index*; if no member keeps, every customer is forwarded
-one party on (the customer of party ``i`` joins the server of party ``(i + 1) mod k``), which for
-``k = 2`` is the two-server swap. A kept customer joins its own server at once. Holds (communicating
+Consolidation rule (``consolidation``). ``"lowest_keeper"`` (default): a forwarded customer joins, ``d``
+(``handoff_delay``) after the group's arrival, the server of the *keeper with the lowest party index*;
+if no member keeps, every customer is forwarded one party on (the customer of party ``i`` joins the
+server of party ``(i + 1) mod k``), which for ``k = 2`` is the two-server swap. ``"next"``: a forwarded
+customer always joins the next party's server (a ring); for ``k = 2`` both rules are the two-server
+routing. A kept customer joins its own server at once. Holds (communicating
 policies) delay the release as in :func:`qcoord.system.routing_with_holds`: release
 :math:`= (t + d\,[\text{FORWARD}]) + \text{hold}`.
 
@@ -97,6 +99,8 @@ __all__ = [
 ]
 
 SUBSET_RULES = ("all", "uniform")
+#: Where a forwarded customer goes (module notes).
+CONSOLIDATIONS = ("lowest_keeper", "next")
 
 #: Metrics recorded for every policy and replication of the N-server simulator.
 FANOUT_METRICS: tuple[str, ...] = METRICS + (
@@ -213,6 +217,9 @@ class FanoutScenario:
         ``k``, customers per group, ``2 <= k <= N``.
     subset : {"all", "uniform"}
         Which servers a group visits (``"all"`` needs ``k = N``).
+    consolidation : {"lowest_keeper", "next"}
+        Where a forwarded customer goes: the keeper with the lowest party index (nobody keeps: the next
+        party's server), or always the next party's server (a ring; module notes).
     arrival_rate : float
         Group rate > 0 (groups per unit time). Each server receives :math:`L k / N` customers per
         unit time, so its utilisation is :math:`\\rho = L\\,(k/N)\\,E[s]`.
@@ -248,6 +255,7 @@ class FanoutScenario:
     n_servers: int = 3
     fanout: int = 3
     subset: str = "all"
+    consolidation: str = "lowest_keeper"
     arrival_rate: float = 0.1
     arrival_process: str = "poisson"
     demand: Demand = field(default_factory=TwoPoint)
@@ -277,6 +285,8 @@ class FanoutScenario:
                 f"subset: 'all' needs fanout = n_servers = {self.n_servers}, got fanout = {self.fanout}; "
                 "use subset = 'uniform' for groups smaller than the system"
             )
+        if self.consolidation not in CONSOLIDATIONS:
+            raise ScenarioError(f"consolidation: must be one of {CONSOLIDATIONS}, got {_show(self.consolidation)}")
         put("arrival_rate", _real(self.arrival_rate, "arrival_rate", lo=0.0, lo_open=True))
         if self.arrival_process not in ("poisson", "deterministic"):
             raise ScenarioError(
@@ -491,7 +501,10 @@ def group_routing(
     tgt_pos = (np.where(has_keeper, tgt_party, 0) + role) % k
     target = np.take_along_axis(inputs.members, tgt_pos[:, None], axis=1)[:, 0]
     nxt = np.roll(inputs.members, -1, axis=1)  # position j -> j + 1 (mod k): the next party's server
-    dest = np.where(keep, inputs.members, np.where(has_keeper[:, None], target[:, None], nxt))
+    if scenario.consolidation == "next":
+        dest = np.where(keep, inputs.members, nxt)
+    else:
+        dest = np.where(keep, inputs.members, np.where(has_keeper[:, None], target[:, None], nxt))
     release = inputs.arrival[:, None] + np.where(dec == FORWARD, scenario.handoff_delay, 0.0)
     if hold is not None:
         h = np.broadcast_to(np.asarray(hold, dtype=np.float64), (n, k))
