@@ -57,47 +57,16 @@ def test_inputs_for_two_servers_are_the_two_server_inputs():
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
 
 
-# ---------------------------------------------------------------------- SimPy, N = 3, FCFS
-def _simpy_fcfs(inputs, routing, n_servers):
-    """Independent FCFS model: one simpy Resource per server, customers request it at their release
-    (ties: KEEP before FORWARD, then group, then party, as the simulator documents)."""
-    import simpy
-
-    env = simpy.Environment()
-    servers = [simpy.Resource(env, capacity=1) for _ in range(n_servers)]
-    n, k = inputs.n, inputs.k
-    completion = np.zeros((n, k))
-    jobs = sorted(
-        (float(routing.release[g, j]), int(routing.decision[g, j]), g, int(inputs.party[g, j]), j)
-        for g in range(n) for j in range(k)
-    )
-
-    def customer(rel, g, j):
-        yield env.timeout(rel - env.now)
-        with servers[int(routing.dest[g, j])].request() as req:
-            yield req
-            yield env.timeout(float(inputs.demand[g, j]))
-            completion[g, j] = env.now
-
-    # start processes in job order so that simultaneous requests queue in that order
-    def launcher():
-        for rel, _, g, _, j in jobs:
-            if rel > env.now:
-                yield env.timeout(rel - env.now)
-            env.process(customer(rel, g, j))
-
-    env.process(launcher())
-    env.run()
-    return completion
-
-
+# ---------------------------------------------------------------------- SimPy, N = 3, FCFS (tests/nserver/simpy_fanout.py)
 def test_three_servers_agree_with_an_independent_simpy_model():
     pytest.importorskip("simpy")
     sc = FanoutScenario(n_servers=3, fanout=3, arrival_rate=0.5, discipline="fcfs", n_groups=1500, warmup=0,
                         replications=1, seed=5, handoff_delay=0.15, demand={"kind": "exponential", "mean": 1.0})
     inputs = sc.draw_inputs(0)
     routing = group_routing(inputs, sc, _decisions(inputs.n, 3, 9))
-    c_ref = _simpy_fcfs(inputs, routing, 3)
+    from .simpy_fanout import simpy_fcfs
+
+    c_ref = simpy_fcfs(inputs, routing, 3)
     from qcoord.system.fanout import _measure
 
     m = _measure(inputs, routing, sc, {}, (float(inputs.arrival[0]), float(inputs.arrival[-1])))
