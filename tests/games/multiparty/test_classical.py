@@ -146,3 +146,20 @@ def test_too_large_refused_before_enumeration():
         classical_value(mermin_ghz(), chunk_size=0)
     with pytest.raises(GameError, match="MultiGame"):
         classical_value(np.zeros((2, 2)))
+
+
+def test_verify_float_screen_equals_kernel_bounds():
+    from qcoord.games.multiparty.classical import _bounds_numpy
+
+    g = random_multigame(3, (3, 2, 3), (3, 2, 2), seed=8)
+    r, _ = num_strategies(g)
+    lay = _layout(g, r)
+    Wf = lay.flatten(np.asarray(g.weights))
+    Kd = len(lay.radix)
+    perm = np.arange(Kd, dtype=np.int64)
+    prefixes = _prefix_tuples(lay.radix[perm[3:]])
+    kern = np.empty(len(prefixes))
+    K.chunk_bounds(Wf, lay.digit_of, lay.stride, lay.nans, perm, 3, prefixes, Kd, kern)
+    fixed = -np.ones((len(prefixes), Kd), dtype=np.int64)
+    fixed[:, perm[3:]] = prefixes
+    assert np.allclose(_bounds_numpy(Wf, lay, fixed, batch=5), kern, atol=1e-13)

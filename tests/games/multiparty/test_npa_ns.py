@@ -108,3 +108,18 @@ def test_nonsignaling_refusals():
     with pytest.raises(GameError, match="tol"):
         nonsignaling_value(mermin_ghz(), tol=0)
     assert issubclass(NonsignalingError, GameError)
+
+
+def test_inaccurate_solve_returns_the_certified_bound_or_refuses(monkeypatch):
+    """As the two-player rules: an inaccurate SCS run returns its rigorous dual bound (still >= the
+    quantum value), unless that bound is no better than the trivial one (then SolverError)."""
+    import qcoord.games.npa as npa2
+
+    q = 0.5 + np.sqrt(2) / 4
+    monkeypatch.setitem(npa2.SOLVER_ATTEMPTS, "SCS", [{"eps": 1e-9, "max_iters": 100}])
+    r = npa_upper_bound(svetlichny(), pairs_level(3), solvers=("SCS",))
+    assert r.status == "optimal_inaccurate" and r.value == r.certified_bound
+    assert q - 1e-9 <= r.value < 1.0  # rigorous, and better than the trivial bound 1
+    monkeypatch.setitem(npa2.SOLVER_ATTEMPTS, "SCS", [{"eps": 1e-9, "max_iters": 5}])
+    with pytest.raises(SolverError, match="trivial bound"):
+        npa_upper_bound(svetlichny(), pairs_level(3), solvers=("SCS",))

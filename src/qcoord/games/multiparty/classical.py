@@ -294,8 +294,9 @@ class MultiClassicalCertificate:
         amax = float(np.abs(Wf).max(axis=(0, 1)).sum())
         best_int = val_int
         if len(pre_p):
-            bounds_f = np.empty(len(pre_p))
-            K.chunk_bounds(Wf, lay.digit_of, lay.stride, lay.nans, perm, k, np.ascontiguousarray(pre_p), len(lay.radix), bounds_f)
+            fixed_all = -np.ones((len(pre_p), len(lay.radix)), dtype=np.int64)
+            fixed_all[:, perm[k:]] = pre_p
+            bounds_f = _bounds_numpy(Wf, lay, fixed_all)  # independent of the search kernel
             err = 4.0 * (Q + nxr + 4) * _U * amax
             v = float(self.value_exact)
             unsettled = np.flatnonzero(~(bounds_f + err < v - 2.0 * _U * abs(v)))
@@ -324,6 +325,23 @@ class MultiClassicalCertificate:
                 raise CertificateError(f"enumeration: a strategy is worth {Fraction(max(vals), D)} > {self.value_exact} exactly")
             return Verification("exact", checked, 0.0)
         return Verification("rounding", checked, 2 * self.rounding_bound)
+
+
+def _bounds_numpy(Wf: NDArray[np.float64], lay: _Layout, fixed: NDArray[np.int64], batch: int = 2048) -> NDArray[np.float64]:
+    """Chunk bounds (as :func:`._kernels.chunk_bounds`) recomputed with numpy, for rows ``fixed[c, d]``
+    (-1 = free digit): an independent float screen for :meth:`MultiClassicalCertificate.verify`."""
+    nalpha, nr, Q, nxr = Wf.shape
+    a_of = (np.arange(nalpha)[:, None] // lay.stride[None, :]) % lay.nans[None, :]  # (nalpha, M)
+    out = np.empty(len(fixed))
+    for lo in range(0, len(fixed), batch):
+        fx = fixed[lo : lo + batch]
+        F = np.zeros((len(fx), nr, nxr))
+        for q in range(Q):
+            fq = fx[:, lay.digit_of[q]]  # (C, M)
+            ok = ((fq[:, None, :] < 0) | (fq[:, None, :] == a_of[None])).all(axis=2)  # (C, nalpha)
+            F += np.where(ok[:, :, None, None], Wf[None, :, :, q, :], -np.inf).max(axis=1)
+        out[lo : lo + batch] = F.max(axis=1).sum(axis=1)
+    return out
 
 
 def _exact_bound(Wint_f: NDArray[np.object_], lay: _Layout, fixed: NDArray[np.int64]) -> int:
