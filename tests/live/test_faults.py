@@ -121,3 +121,16 @@ def test_parent_killed_leaves_no_orphan(tmp_path):
     finally:
         if _session(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_run_time_is_bounded():
+    sc, _ = load_scenario_file(None)
+    sol = solve(compile_game(sc, lam=0.5))
+    pids: dict[str, int] = {}
+    t0 = time.monotonic()
+    with pytest.raises(LiveError, match=r"^run: not finished within its bound of 1 s; stopped"):
+        emulate(sc, [to_policy(sol, "local", name="local")],
+                LiveConfig(time_unit_ms=5.0, n_pairs=200, warmup=10, batches=10, time_bound_s=1.0), on_started=pids.update)
+    assert time.monotonic() - t0 < 6.0
+    for label, pid in pids.items():
+        assert not _alive(pid), f"{label} (pid {pid}) outlived the run"

@@ -67,27 +67,39 @@ def _pm(e: Any, digits: int = 3) -> str:
 
 def _table(result: Any) -> Table:
     t = Table(title=(f"Live vs simulator on the same inputs ({result.config.n_pairs} pairs per policy, "
-                     f"time unit {result.config.time_unit_ms:g} ms, seed {result.seed}); 95% batch-means CIs; "
-                     "waiting in time units; * = difference outside the combined CI"))
-    cols = ["policy", "waiting live", "waiting sim", "live-sim", "p95/p99 live", "p95/p99 sim", "split live", "split sim",
-            "throughput live", "throughput sim", "decision µs p50/p99", "msgs/pair", "hand-offs", "link req"]
+                     f"{result.config.time_unit_ms:g} ms per time unit, seed {result.seed}), 95% batch-means CIs"),
+              caption=("W = mean waiting, p95/p99 its percentiles (time units); split = split probability; thr. = baseline "
+                       "throughput; * = live - sim outside the combined CI"))
+    cols = ["policy", "W live", "W sim", "live-sim", "p95 live/sim", "p99 live/sim", "split live", "split sim",
+            "thr. live", "thr. sim"]
     for k, c in enumerate(cols):
-        t.add_column(c, justify="left" if k == 0 else "right")
+        t.add_column(c, justify="left" if k == 0 else "right", no_wrap=True)
     for p in result.policies:
         w, s, th = p.comparisons["mean_waiting"], p.comparisons["split_prob"], p.comparisons["throughput"]
-
-        def diff(c: Any) -> str:
-            return f"{c.difference.mean:+.3f}" + ("" if c.within else "*")
-
         t.add_row(
-            p.name, _pm(w.measured), _pm(w.predicted), diff(w),
-            f"{p.measured['waiting_p95']:.2f}/{p.measured['waiting_p99']:.2f}",
-            f"{p.predicted['waiting_p95']:.2f}/{p.predicted['waiting_p99']:.2f}",
+            p.name, _pm(w.measured), _pm(w.predicted), f"{w.difference.mean:+.3f}" + ("" if w.within else "*"),
+            f"{p.measured['waiting_p95']:.2f}/{p.predicted['waiting_p95']:.2f}",
+            f"{p.measured['waiting_p99']:.2f}/{p.predicted['waiting_p99']:.2f}",
             _pm(s.measured), _pm(s.predicted) + ("" if s.within else "*"),
             _pm(th.measured), _pm(th.predicted) + ("" if th.within else "*"),
-            f"{p.decision_us['p50']:.0f}/{p.decision_us['p99']:.0f}",
-            f"{p.messages_per_pair:.2f}", f"{p.handoffs_per_pair:.2f}", f"{p.link_requests_per_pair:.2f}",
         )
+    return t
+
+
+def _decision_table(result: Any) -> Table:
+    t = Table(title="Decisions and messages (live)",
+              caption=("decision latency: request received -> decision taken, per customer (a held customer's includes its wait "
+                       "for the message); msgs = server-to-server messages; link = requests to the entanglement link service"))
+    cols = ["policy", "decides by", "decision µs p50", "p99", "msgs/pair", "hand-offs/pair", "link/pair",
+            "as simulated", "Born-rule chi2 p"]
+    for k, c in enumerate(cols):
+        t.add_column(c, justify="left" if k < 2 else "right", no_wrap=True)
+    how = {"local": "own view + share", "entangled": "measuring its half", "message": "message through proxy"}
+    for p in result.policies:
+        chi = "" if p.chi_square is None else f"{p.chi_square['p_value']:.3f}"
+        t.add_row(p.name, how[p.kind], f"{p.decision_us['p50']:.0f}", f"{p.decision_us['p99']:.0f}",
+                  f"{p.messages_per_pair:.2f}", f"{p.handoffs_per_pair:.2f}", f"{p.link_requests_per_pair:.2f}",
+                  f"{100 * p.decisions_as_simulated:.1f}%", chi)
     return t
 
 
@@ -95,7 +107,7 @@ def _latency_table(result: Any) -> Table:
     lat = result.latency
     t = Table(title="Achieved latency (loopback, through the delay proxy) vs asked")
     for k, c in enumerate(["path", "asked", "p50", "p95", "p99", "max", "messages"]):
-        t.add_column(c, justify="left" if k == 0 else "right")
+        t.add_column(c, justify="left" if k == 0 else "right", no_wrap=True)
     for key, label in (("control", "control path (message latency D)"), ("data", "data path (hand-off delay d)"),
                        ("request", "load generator -> server (not in the model)")):
         b = lat[key]
@@ -237,6 +249,7 @@ def emulate(
         markup=False, highlight=False,
     )
     con.print(_table(result))
+    con.print(_decision_table(result))
     con.print(_latency_table(result))
     for line in _notes(result):
         con.print(Text(line), highlight=False)

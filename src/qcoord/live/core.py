@@ -52,6 +52,9 @@ class LiveConfig:
         Run the live processes at ``SCHED_FIFO`` priority (opt-in; needs CAP_SYS_NICE): on a
         machine whose cores are busy, a waking process then does not wait for a neighbour's time
         slice. Refused with a clear error if not permitted.
+    time_bound_s : float or None
+        Seconds after the first arrival after which the run is stopped with a :class:`LiveError`;
+        ``None``: twice the schedule's length plus 30 s.
     """
 
     time_unit_ms: float = 20.0
@@ -62,6 +65,7 @@ class LiveConfig:
     stagger: float = 1.0
     start_delay_s: float = 0.5
     realtime: bool = False
+    time_bound_s: float | None = None
 
     def __post_init__(self) -> None:
         u = self.time_unit_ms
@@ -80,6 +84,8 @@ class LiveConfig:
             raise ValueError(f"stagger: must lie in [0, 1], got {self.stagger!r}")
         if not 0.0 < float(self.start_delay_s) <= 30.0:
             raise ValueError(f"start_delay_s: must lie in (0, 30] seconds, got {self.start_delay_s!r}")
+        if self.time_bound_s is not None and not 0.0 < float(self.time_bound_s) < math.inf:
+            raise ValueError(f"time_bound_s: must be a finite number of seconds > 0 or None, got {self.time_bound_s!r}")
 
     @property
     def unit(self) -> float:
@@ -183,7 +189,7 @@ class LiveResult:
         raise KeyError(f"policy: no policy named {name!r}; have {[p.name for p in self.policies]}")
 
     def to_dict(self) -> dict[str, Any]:
-        cfg = {k: getattr(self.config, k) for k in ("time_unit_ms", "n_pairs", "warmup", "batches", "seed", "stagger", "start_delay_s", "realtime")}
+        cfg = {k: getattr(self.config, k) for k in ("time_unit_ms", "n_pairs", "warmup", "batches", "seed", "stagger", "start_delay_s", "realtime", "time_bound_s")}
         return {
             "config": cfg, "seed": self.seed, "scenario": self.scenario.to_dict(), "timing": self.timing,
             "processes": self.processes, "latency": self.latency, "policies": [p.to_dict() for p in self.policies],
@@ -330,7 +336,7 @@ def emulate(
     for c in children:
         c.spec["realtime"] = bool(cfg.realtime)
     horizon = float(inputs.arrival[-1]) * unit + max(offsets)
-    bound = 2.0 * horizon + 30.0
+    bound = 2.0 * horizon + 30.0 if cfg.time_bound_s is None else float(cfg.time_bound_s)
     t_start = time.monotonic()
     res = run_processes(children, ports_for=ports_for, start_delay=cfg.start_delay_s, time_bound=bound,
                         progress=progress, on_started=on_started)
