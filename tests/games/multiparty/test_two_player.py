@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,11 @@ def _check(G, levels=(1, "1+ab", 2), seed=3):
 
 def test_chsh():
     _check(chsh())
-    assert mp.quantum_lower_bound(chsh(), seed=0).strategy.to_two_player().behaviour().shape == (2, 2, 2, 2)
+    s = mp.quantum_lower_bound(chsh(), seed=0).strategy
+    two = s.to_two_player()
+    assert np.allclose(two.behaviour(), s.behaviour(), atol=1e-14)
+    back = mp.MultiQuantumStrategy.from_two_player(g2.quantum_lower_bound(chsh(), seed=0).strategy)
+    assert chsh().value(back.behaviour()) == pytest.approx(np.cos(np.pi / 8) ** 2, abs=1e-9)
 
 
 @settings(max_examples=8, deadline=None)

@@ -172,8 +172,11 @@ def chsh_n(n: int) -> MultiGame:
     For n = 2 it is CHSH (classical 3/4, quantum :math:`\cos^2(\pi/8)`). Classical value
     :math:`1 - 2^{-n}` for every n: answering 0 always loses only on :math:`x = 1\cdots1`, and no
     deterministic strategy wins everywhere (the parity of local answers is a polynomial of degree
-    <= 1 over GF(2) in x, the AND has degree n). Quantum values for n >= 3 are computed by the
-    solvers (see the tests), not quoted from the literature.
+    <= 1 over GF(2) in x, the AND has degree n). Quantum values for n >= 3 are computed here, not
+    quoted from the literature: for n = 3 and 4 the NPA bound at level 1 plus all two-party products
+    (:func:`~qcoord.games.multiparty.npa.pairs_level`) equals :math:`1 - 2^{-n}` to 1e-6, so this
+    generalisation has *no* quantum advantage beyond n = 2 (tests/games/multiparty/test_library.py);
+    :func:`mabk` and :func:`svetlichny` are the N-party games with one.
 
     Parameters
     ----------

@@ -184,6 +184,15 @@ class MultiQuantumStrategy:
         rho = v * self.rho + (1 - v) * np.eye(D) / D
         return MultiQuantumStrategy(state=rho, measurements=self.measurements)
 
+    @classmethod
+    def from_two_player(cls, strategy: Any) -> "MultiQuantumStrategy":
+        """The N = 2 strategy of a two-player :class:`qcoord.games.QuantumStrategy` (same state and measurements)."""
+        from ..strategy import QuantumStrategy
+
+        if not isinstance(strategy, QuantumStrategy):
+            raise GameError(f"strategy: expected a qcoord.games.QuantumStrategy, got {type(strategy).__name__}")
+        return cls(state=strategy.state, measurements=(strategy.alice, strategy.bob))
+
     def to_two_player(self) -> Any:
         """The two-player :class:`qcoord.games.QuantumStrategy` (N = 2 only)."""
         from ..strategy import QuantumStrategy
