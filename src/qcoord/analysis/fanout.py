@@ -99,6 +99,9 @@ class FanoutConfig:
         Prices at which every discipline's game is certified.
     np_control : bool
         Also solve and simulate under non-preemptive service (the np control).
+    latency_factors : tuple of float
+        Hold-for-message is also simulated at ``D`` times each factor: the latency at which it stops
+        beating entanglement (:attr:`FanoutStudy.crossover`).
     scan_points, scan_top : int
         The price scan: ``scan_points`` prices in [0.02, 2] (plus ``lams``) get the classical and
         no-signalling values (cheap LPs); the ``scan_top`` prices with the largest no-signalling gap
@@ -118,6 +121,7 @@ class FanoutConfig:
     scan_points: int = 34
     scan_top: int = 3
     np_control: bool = True
+    latency_factors: tuple[float, ...] = (0.1, 0.2, 0.4, 0.6, 0.8)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
@@ -150,6 +154,13 @@ class FanoutStudy:
         The claim in words.
     benchmark_excluded : dict
         Benchmark arms left out (no stationary throughput) and why.
+    scan : list of dict
+        The price scan (classical and no-signalling values, optimal rule per price).
+    crossover : dict
+        Per objective with a headline arm: the paired difference (hold minus entangled) of the
+        objective's metric at every simulated latency, and ``D*``, the latency where it crosses zero
+        (linear interpolation of the means between the two latencies around the sign change; ``None``
+        if no sign change on the grid).
     """
 
     scenario: Any
@@ -165,6 +176,7 @@ class FanoutStudy:
     benchmark_excluded: Mapping[str, str] = field(default_factory=dict)
     rules: Rules = RULES
     scan: list[dict[str, Any]] = field(default_factory=list)
+    crossover: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------- arms
@@ -261,6 +273,30 @@ def _benchmark_tables(k: int, nc: int, rules: Sequence[Any]) -> list[np.ndarray]
     if 2 ** (k * nc) <= ALL_RULES_LIMIT:
         return [np.array(bits, dtype=np.int8).reshape(k, nc) for bits in product((0, 1), repeat=k * nc)]
     return _symmetric_tables(k, nc) + [np.asarray(r, dtype=np.int8) for r in rules]
+
+
+def _latency_crossover(run: Run, headline: Mapping[str, float | None], objectives: Sequence[str]) -> dict[str, Any]:
+    from qcoord.system.result import estimate
+
+    out: dict[str, Any] = {}
+    holds = sorted((a for a in run.arms if a.family == "communicating"), key=lambda a: a.params["latency"])
+    for obj in objectives:
+        lam = headline.get(obj)
+        if lam is None or not holds:
+            continue
+        m = OBJECTIVE_METRIC[obj]
+        ent = run.values(f"entangled[{obj},lam={lam:g}]", m)
+        rows = []
+        for a in holds:
+            e = estimate(run.values(a, m) - ent)
+            rows.append({"latency": float(a.params["latency"]), "mean": e.mean, "low": e.low, "high": e.high})
+        dstar = None
+        for r0, r1 in zip(rows, rows[1:]):
+            if r0["mean"] < 0 <= r1["mean"]:
+                dstar = r0["latency"] + (r1["latency"] - r0["latency"]) * (-r0["mean"]) / (r1["mean"] - r0["mean"])
+                break
+        out[obj] = {"metric": m, "entangled": f"entangled[{obj},lam={lam:g}]", "hold_minus_entangled": rows, "D_star": dstar}
+    return out
 
 
 def _symmetric_tables(k: int, nc: int) -> list[np.ndarray]:
@@ -403,8 +439,9 @@ def run_fanout_study(
     D = float(sc.message_latency)
     arms.append(Arm(f"hold[D={D:g}]", GroupHold(f"hold[D={D:g}]", joint), "communicating", params={"latency": D, "protocol": "hold"}))
     Df = D * config.fast_latency_factor
-    arms.append(Arm(f"hold[D={Df:g}]", GroupHold(f"hold[D={Df:g}]", joint, latency=Df), "communicating",
-                    params={"latency": Df, "protocol": "hold"}))
+    for lat in sorted({Df, *(D * f for f in config.latency_factors)} - {D}):
+        arms.append(Arm(f"hold[D={lat:g}]", GroupHold(f"hold[D={lat:g}]", joint, latency=lat), "communicating",
+                        params={"latency": lat, "protocol": "hold"}))
     arms.append(Arm("oracle", GroupOracle("oracle", joint), "oracle", params={"latency": 0.0}))
 
     run = run_arms(sc, arms, baselines={"linear": "linear"}, progress=progress)
@@ -482,11 +519,12 @@ def run_fanout_study(
         verdicts["control_fast_messaging"] = Verdict(
             HELD if dirn != "loss" else NOT_HELD,
             f"{_OBJECTIVE_WORDS[obj0]} entangled minus fast hold: {e.mean:+.4f} [{e.low:+.4f}, {e.high:+.4f}] time units", outcome=dirn)
+    crossover = _latency_crossover(run, headline, config.objectives)
     if config.np_control and sc.discipline != "np":
         v_np, c_np, _ = _np_control(sc, config, s, rules, progress)
         verdicts.update(v_np)
         claims.update(c_np)
-    return FanoutStudy(sc, config, s, sols, headline, certs, run, readings, verdicts, claims, excluded, rules, scan)
+    return FanoutStudy(sc, config, s, sols, headline, certs, run, readings, verdicts, claims, excluded, rules, scan, crossover)
 
 
 # ---------------------------------------------------------------------- report
@@ -540,6 +578,7 @@ def _summary(study: FanoutStudy) -> dict[str, Any]:
         "headline_lam": dict(study.headline),
         "certificates": study.certificates,
         "price_scan": study.scan,
+        "latency_crossover": study.crossover,
         "arms": {a.name: {"family": a.family, "role_symmetric": a.role_symmetric,
                           "params": {k: v for k, v in a.params.items() if isinstance(v, (int, float, str, bool, type(None)))},
                           "metrics": {m: study.run.values(a, m).tolist() for m in study.run.metrics},
@@ -584,6 +623,13 @@ def write_fanout_report(out: str | Path, study: FanoutStudy) -> dict[str, Path]:
             lines.append(f"Price scan ({obj}, {len(rows)} prices in [0.02, 2]): the largest no-signalling gap over the classical value is "
                          f"{best['gap']:.3e} at lam = {best['lam']:g}" + ("; no-signalling = classical at every price, so no correlation of any kind helps."
                                                                          if best["gap"] <= 1e-9 else "."))
+    for obj, c in study.crossover.items():
+        lines += ["", f"## When does messaging beat entanglement? ({obj})", "",
+                  f"Hold-for-message minus {c['entangled']} in {_OBJECTIVE_WORDS[obj]} (time units; negative = hold is better), paired 95% CI:", "",
+                  "| latency D | difference |", "|---|---|"]
+        lines += [f"| {r['latency']:g} | {r['mean']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}] |" for r in c["hold_minus_entangled"]]
+        lines += ["", f"Crossover D* = {c['D_star']:.3f} (interpolated between the latencies around the sign change)." if c["D_star"] is not None
+                  else "No crossover on this latency grid."]
     lines += ["", "## Certificates under every discipline", "",
               "| discipline | objective | lam | classical | entangled | NPA bound | advantage | certified no advantage |", "|---|---|---|---|---|---|---|---|"]
     for r in study.certificates:

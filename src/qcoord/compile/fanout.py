@@ -448,7 +448,7 @@ def solve_group(
     dim: int = 2,
     restarts: int = 20,
     seed: int = 0,
-    npa_level: Any = "1+ab",
+    npa_level: Any = 2,
     time_limit: float = 60.0,
 ) -> GroupSolution:
     """Classical value (certified), see-saw lower bound, NPA upper bound and NS value of a group game.
@@ -461,7 +461,8 @@ def solve_group(
     restarts, seed : int
         See-saw restarts and seed (``SeedSequence``).
     npa_level : int, str or None
-        NPA level (``None`` skips it).
+        NPA level (``None`` skips it). Level 2 contains every product of two operators of any parties;
+        a string such as ``"1+ab+ac+bc"`` names parties by letters (:mod:`qcoord.games.multiparty.npa`).
     time_limit : float
         Seconds for the NPA solve.
     """
