@@ -81,3 +81,16 @@ def test_qcoord_run_on_the_shipped_three_server_example(tmp_path):
     bad.write_text("n_servers = 3\nfanout = 5\n")
     res = CliRunner().invoke(app, ["run", str(bad), "--quick", "--out", str(tmp_path / "r2")])
     assert res.exit_code == 2 and "fanout" in res.output and "Traceback" not in res.output
+
+
+def test_game_values_on_an_n_player_library_game():
+    from qcoord.cli import app
+
+    res = CliRunner().invoke(app, ["game", "values", "mermin_ghz", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["game"]["players"] == 3 and doc["classical"]["exact"] == "3/4"
+    assert doc["quantum"]["value"] == pytest.approx(1.0, abs=1e-7)
+    assert doc["npa"]["value"] == pytest.approx(1.0, abs=1e-6) and doc["nonsignaling"]["value"] == pytest.approx(1.0, abs=1e-9)
+    res = CliRunner().invoke(app, ["game", "list"])
+    assert res.exit_code == 0 and "mabk5" in res.output

@@ -274,7 +274,7 @@ def _fail(message: str, code: int) -> None:
 
 @game_app.command("values")
 def values(
-    game: str = typer.Argument(..., help="A library game name (e.g. chsh, chsh3, odd_cycle5, magic_square) or a JSON game file."),
+    game: str = typer.Argument(..., help="A library game name (e.g. chsh, chsh3, odd_cycle5, magic_square; N-player: mermin_ghz, mabk4, svetlichny) or a JSON game file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     strategy: bool = typer.Option(False, "--strategy", help="Also print the optimal strategies."),
     dim: Optional[int] = typer.Option(
@@ -300,6 +300,11 @@ def values(
             raise CLIInputError(f"--seed: must be an integer >= 0, got {seed}")
         if max_matrix_size < 1:
             raise CLIInputError(f"--max-matrix-size: must be an integer >= 1, got {max_matrix_size}")
+        from qcoord.games.multiparty.library import MULTI_GAMES
+
+        if game in MULTI_GAMES:  # an N-player library game: its own solvers, the same table
+            _multi_values(game, parts, dim, level, restarts, seed, as_json, max_matrix_size)
+            return
         g = load_game(game)
         if dim is None:  # a qubit see-saw is far from optimal on many-answer games (CHSH_5 at dim 2: 0.502)
             dim = max(2, *g.num_answers)
@@ -329,9 +334,64 @@ def values(
 
 
 
+def _multi_values(name: str, parts: set[str], dim: int | None, level: str, restarts: int | None, seed: int,
+                  as_json: bool, max_matrix_size: int) -> None:
+    """``qcoord game values`` on an N-player library game (:mod:`qcoord.games.multiparty`)."""
+    import time
+
+    from qcoord.games import multiparty as mp
+
+    g = mp.get_multigame(name)
+    lvl: int | str = int(level) if level.isdigit() else level
+    if lvl == "1+ab" and g.n_players > 2:  # the two-player default: every pair of parties for N players
+        lvl = mp.pairs_level(g.n_players)
+    d = dim if dim is not None else max(2, *g.n_answers)
+    out: dict[str, Any] = {}
+    try:
+        for part in PARTS:
+            if part not in parts:
+                continue
+            t = time.perf_counter()
+            if part == "classical":
+                r = mp.classical_value(g)
+                out[part] = {"value": float(r.value), "exact": str(r.certificate.value_exact)}
+            elif part == "quantum":
+                kw = {} if restarts is None else {"restarts": restarts}
+                r = mp.quantum_lower_bound(g, dim=d, seed=seed, **kw)
+                out[part] = {"value": float(r.value), "dim": d}
+            elif part == "npa":
+                r = mp.npa_upper_bound(g, level=lvl, max_matrix_size=max_matrix_size)
+                out[part] = {"value": float(r.value), "level": str(r.level), "status": r.status, "certified_bound": float(r.certified_bound)}
+            else:
+                r = mp.nonsignaling_value(g)
+                out[part] = {"value": float(r.value)}
+            out[part]["seconds"] = time.perf_counter() - t
+    except KeyboardInterrupt:
+        _fail("interrupted (Ctrl-C); nothing was printed", 130)
+        return
+    except Exception as exc:  # a solver failed or refused: a clear message, no traceback
+        _fail(f"{type(exc).__name__}: {exc}", 2 if isinstance(exc, (ValueError, GameError)) else 1)
+        return
+    if as_json:
+        doc = {"game": {"name": name, "players": g.n_players, "questions": list(g.n_questions), "answers": list(g.n_answers)}, **out}
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        return
+    table = Table(title=f"{name}: {g.n_players} players, questions {g.n_questions}, answers {g.n_answers}")
+    for col in ("quantity", "value", "detail", "seconds"):
+        table.add_column(col)
+    labels = {"classical": "classical value (exact)", "quantum": f"quantum lower bound (see-saw, dim {d})",
+              "npa": "NPA upper bound", "nonsignaling": "no-signalling value"}
+    for part, row in out.items():
+        detail = row.get("exact") if part == "classical" else (f"level {row['level']}, {row['status']}" if part == "npa" else "")
+        table.add_row(labels[part], f"{row['value']:.6f}", detail or "", f"{row['seconds']:.2f}")
+    stdout_console().print(table)
+
+
 @game_app.command("list")
 def list_games() -> None:
-    """The library games accepted by 'qcoord game values' (name, questions, answers)."""
+    """The library games accepted by 'qcoord game values' (name, questions, answers), two-player and N-player."""
+    from qcoord.games.multiparty.library import MULTI_GAMES, get_multigame
+
     table = Table(title="library games")
     for col in ("name", "questions (Alice x Bob)", "answers (Alice x Bob)"):
         table.add_column(col)
@@ -339,3 +399,10 @@ def list_games() -> None:
         na, nb, nx, ny = get_game(name).shape
         table.add_row(name, f"{nx} x {ny}", f"{na} x {nb}")
     stdout_console().print(table)
+    multi = Table(title="N-player library games")
+    for col in ("name", "players", "questions", "answers"):
+        multi.add_column(col)
+    for name in MULTI_GAMES:
+        g = get_multigame(name)
+        multi.add_row(name, str(g.n_players), " x ".join(map(str, g.n_questions)), " x ".join(map(str, g.n_answers)))
+    stdout_console().print(multi)
