@@ -132,3 +132,21 @@ def test_rules_read_their_own_class_and_party():
         GroupMixture("bad", (GroupRule("a", table),), (0.5,))
     with pytest.raises(PolicyError, match="table"):
         GroupRule("bad", np.array([[2, 0], [0, 0]]))
+
+
+def test_to_group_policy_builds_every_class():
+    from qcoord.compile.fanout import compile_group_game, solve_group, to_group_policy
+    from qcoord.system.fanout import simulate_fanout
+
+    sc = FanoutScenario(n_servers=3, fanout=2, subset="uniform", arrival_rate=0.15, discipline="fcfs",
+                        n_groups=5000, warmup=200, replications=2, seed=3)
+    sol = solve_group(compile_group_game(sc, 1.0, objective="response"), restarts=4, seed=1)
+    assert sol.advantage > 0.05 and sol.critical_visibility < 0.8
+    pols = [to_group_policy(sol, k) for k in ("local", "local_fixed", "entangled", "hold", "oracle")]
+    pols.append(to_group_policy(sol, "entangled", name="pooled", pool=EntanglementPool(rate=0.05)))
+    res = simulate_fanout(sc, pols)
+    assert res.policies == ("local", "local_fixed", "entangled", "hold", "oracle", "pooled")
+    # the oracle is the best on the game's own objective at equal everything; the hold pays D on every customer
+    assert res.mean("mean_response_excess", "hold") > res.mean("mean_response_excess", "oracle") + 0.4
+    with pytest.raises(ValueError, match="kind"):
+        to_group_policy(sol, "magic")

@@ -47,6 +47,8 @@ __all__ = [
     "compile_group_game",
     "solve_group",
     "critical_group_visibility",
+    "to_group_policy",
+    "GROUP_POLICY_KINDS",
 ]
 
 OBJECTIVES = ("waiting", "response")
@@ -481,3 +483,42 @@ def solve_group(
     noise = float(g.value(q.strategy.with_visibility(0.0).behaviour()))
     vstar = critical_group_visibility(float(cl.value), float(q.value), noise)
     return GroupSolution(compiled, cl, q, npa, ns, noise, vstar)
+
+
+#: Strategy classes :func:`to_group_policy` builds.
+GROUP_POLICY_KINDS = ("local", "local_fixed", "entangled", "hold", "oracle")
+
+
+def to_group_policy(solution: GroupSolution, kind: str, *, name: str | None = None, **kwargs: Any) -> Any:
+    """A group policy of ``kind`` from a solved group game.
+
+    Parameters
+    ----------
+    solution : GroupSolution
+    kind : {"local", "local_fixed", "entangled", "hold", "oracle"}
+        ``local``: the classical optimum, parties rotated by the shared role coin; ``local_fixed``: the
+        same with fixed parties; ``entangled``: the see-saw strategy (``kwargs``: ``visibility``,
+        ``pool``, ``fallback`` as :class:`qcoord.policies.fanout.GroupEntangled`; with a pool and no
+        fallback the classical optimum is the fallback); ``hold``: hold-for-message with the
+        full-information optimum (``kwargs``: ``latency``); ``oracle``: that optimum at zero latency.
+    name : str, optional
+        Policy name (default: the kind).
+    """
+    from qcoord.policies.fanout import GroupEntangled, GroupHold, GroupOracle, GroupRule, group_joint_optimum
+
+    if kind not in GROUP_POLICY_KINDS:
+        raise CompileError(f"kind: must be one of {GROUP_POLICY_KINDS}, got {kind!r}")
+    nm = name or kind
+    table = np.asarray(solution.classical.strategy.answers, dtype=np.int8)
+    if kind == "local":
+        return GroupRule(nm, table)
+    if kind == "local_fixed":
+        return GroupRule(nm, table, rotate=False)
+    if kind == "entangled":
+        if kwargs.get("pool") is not None and kwargs.get("fallback") is None:
+            kwargs["fallback"] = GroupRule(nm + "/fallback", table)
+        return GroupEntangled.from_strategy(nm, solution.quantum.strategy, **kwargs)
+    joint = group_joint_optimum(solution.compiled.game.payoff)
+    if kind == "hold":
+        return GroupHold(nm, joint, **kwargs)
+    return GroupOracle(nm, joint)
