@@ -30,8 +30,14 @@ __all__ = ["emulate", "LIVE_KINDS", "build_policies"]
 #: Policies ``--policies`` accepts.
 LIVE_KINDS = ("local", "local_asym", "shared", "entangled", "entangled_asym", "entangled_pool", "naive", "hold")
 DEFAULT_KINDS = "local,shared,entangled,entangled_pool,naive,hold"
-QUICK = {"n_pairs": 300, "warmup": 10, "batches": 15}
-FULL = {"n_pairs": 1500, "warmup": 20, "batches": 30}
+#: ``--quick``: about a minute at the default 50 ms per time unit (120 pairs x 10 time units apart).
+QUICK = {"n_pairs": 120, "warmup": 10, "batches": 10}
+#: Default run: about 5 minutes at 50 ms per time unit.
+FULL = {"n_pairs": 600, "warmup": 20, "batches": 20}
+#: Default milliseconds per time unit: the live system's own delays (median loopback hop, timer and
+#: link round trip ~0.1-0.7 ms on a loaded 2-core machine) are then ~1% of a time unit and the
+#: timing error of a one-minute run is about a third of its CI (docs/live.md).
+DEFAULT_UNIT_MS = 50.0
 
 
 def build_policies(solution: Any, kinds: list[str], time_unit_s: float) -> list[Any]:
@@ -175,9 +181,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 @app.command()
 def emulate(
-    quick: bool = typer.Option(False, "--quick", help="About a minute: 300 pairs per policy at 20 ms per time unit."),
-    time_unit_ms: float = typer.Option(20.0, "--time-unit-ms", help="Wall-clock milliseconds per time unit (mean demand), in [1, 1000]."),
-    pairs: Optional[int] = typer.Option(None, "--pairs", help="Pairs per policy (default 300 with --quick, else 1500)."),
+    quick: bool = typer.Option(False, "--quick", help="About a minute: 120 pairs per policy (default: 600, about 5 minutes)."),
+    time_unit_ms: float = typer.Option(DEFAULT_UNIT_MS, "--time-unit-ms", help="Wall-clock milliseconds per time unit (mean demand), in [1, 1000]."),
+    pairs: Optional[int] = typer.Option(None, "--pairs", help="Pairs per policy (default 120 with --quick, else 600)."),
     policies: str = typer.Option(DEFAULT_KINDS, "--policies", help=f"Comma-separated, from: {', '.join(LIVE_KINDS)}."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout instead of tables."),
     out: Path = typer.Option(Path("qcoord-live"), "--out", help="Output folder (created; refused if not empty, unless --force)."),
@@ -216,9 +222,15 @@ def emulate(
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} customers"),
             TimeElapsedColumn(), console=err, transient=True, disable=as_json and not err.is_terminal,
+            auto_refresh=False,  # no refresh thread: the live processes are forked from this process
         ) as prog:
             task = prog.add_task("live emulation", total=2 * cfg.n_pairs * len(pols))
-            result = run_live(scen, pols, cfg, progress=lambda done, total: prog.update(task, completed=done, total=total))
+
+            def tick(done: int, total: int) -> None:
+                prog.update(task, completed=done, total=total)
+                prog.refresh()
+
+            result = run_live(scen, pols, cfg, progress=tick)
     except KeyboardInterrupt:
         err.print(Text("interrupted: the live run was stopped and every live process ended"), highlight=False)
         raise typer.Exit(code=130)

@@ -130,6 +130,12 @@ class Proxy(Node):
         await self.serve(self.handle)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._handle(reader, writer)
+        except Exception:
+            self.fail()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         hello = decode(await reader.readline())
         self.routes[(int(hello["g"]), int(hello["j"]))] = writer
         while True:
@@ -226,6 +232,12 @@ class Link(Node):
         return pair
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._handle(reader, writer)
+        except Exception:
+            self.fail()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             line = await reader.readline()
             if not line:
@@ -654,6 +666,12 @@ class LoadGenerator(Node):
                 self.loop.create_task(self.read(g, r))
 
     async def read(self, g: int, reader: asyncio.StreamReader) -> None:
+        try:
+            await self._read(g, reader)
+        except Exception:
+            self.fail()
+
+    async def _read(self, g: int, reader: asyncio.StreamReader) -> None:
         while True:
             line = await reader.readline()
             if not line:

@@ -57,10 +57,10 @@ class LiveConfig:
         ``None``: twice the schedule's length plus 30 s.
     """
 
-    time_unit_ms: float = 20.0
-    n_pairs: int = 300
+    time_unit_ms: float = 50.0
+    n_pairs: int = 120
     warmup: int = 10
-    batches: int = 20
+    batches: int = 10
     seed: int | None = None
     stagger: float = 1.0
     start_delay_s: float = 0.5
