@@ -134,3 +134,18 @@ def test_run_time_is_bounded():
     assert time.monotonic() - t0 < 6.0
     for label, pid in pids.items():
         assert not _alive(pid), f"{label} (pid {pid}) outlived the run"
+
+
+def test_sigterm_stops_everything(tmp_path):
+    proc = _start_cli(tmp_path)
+    try:
+        assert _wait_until(lambda: len(_session(proc.pid)) >= 10, 60.0), "the live processes did not start"
+        proc.send_signal(signal.SIGTERM)  # what a supervisor sends to the command alone
+        out, err = proc.communicate(timeout=15)
+        assert proc.returncode == 143, err
+        assert "terminated: the live run was stopped and every live process ended" in err
+        assert _wait_until(lambda: not _session(proc.pid), 5.0), f"left behind: {_session(proc.pid)}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -11,7 +11,7 @@ Definitions are the simulator's (:mod:`qcoord.system.simulate`), applied to the 
 
 Confidence intervals: the pairs ``n >= warmup`` are cut into ``B`` consecutive batches; the batch
 values :math:`x_b` (mean waiting, split fraction, throughput of the runs that end in the batch's
-time window) give the 95% t-interval half width :math:`t_{0.975, B-1}\\, s_x / \\sqrt B`
+time window, cut half-way between consecutive batches' arrivals) give the 95% t-interval half width :math:`t_{0.975, B-1}\\, s_x / \\sqrt B`
 (:func:`qcoord.system.result.estimate`), centred on the whole-window value. The difference
 measured - predicted is paired batch by batch (common random numbers: same pairs), and the
 *combined* CI half width is :math:`\\sqrt{h_m^2 + h_p^2}`.
@@ -108,7 +108,12 @@ def figures(
         "throughput": float(baseline.total(clipped)) / (t1 - t0),
     }
     b = batch_bounds(n - warmup, batches)
-    edges = np.append(arrival[warmup:][b[:-1]], t1)
+    a_stat = arrival[warmup:]
+    # batch time windows cut half-way between the last arrival of a batch and the first of the next:
+    # idle runs end at (or d, D after) arrivals, so a run is never split between live and simulated
+    # figures by a few microseconds of live latency
+    inner = 0.5 * (a_stat[b[1:-1] - 1] + a_stat[b[1:-1]])
+    edges = np.concatenate(([t0], inner, [t1]))
     out: dict[str, list[float]] = {m: [] for m in METRICS}
     run_end = np.minimum(all_runs[:, 1], t1)
     for k in range(batches):
@@ -116,7 +121,7 @@ def figures(
         out["mean_waiting"].append(float(np.mean(w[lo:hi])))
         out["split_prob"].append(float(np.mean(sp[lo:hi])))
         a, z = edges[k], edges[k + 1]
-        sel = (run_end > a) & (run_end <= z) if k else (run_end > a - 1e-12) & (run_end <= z)
+        sel = (run_end > a) & (run_end <= z)
         seg = np.minimum(all_runs[sel, 1], t1) - np.maximum(all_runs[sel, 0], t0)
         out["throughput"].append(float(baseline.total(seg[seg > 0])) / (z - a))
     return Figures(values, {m: np.asarray(v) for m, v in out.items()})

@@ -114,14 +114,21 @@ def run_processes(
     """
     ctx = multiprocessing.get_context("fork")
     t_begin = time.monotonic()
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
     try:
-        for c in children:
-            parent, child = ctx.Pipe(duplex=True)
-            c.conn = parent
-            c.process = ctx.Process(target=child_main, args=(c.kind, c.spec, child), name=f"qcoord-live {c.label}", daemon=True)
-            c.process.start()
-            child.close()
-            c.state = "started"
+        # A Ctrl-C while children are being forked is held back until all of them have set up
+        # their own handlers (they inherit the blocked mask and unblock it themselves).
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            for c in children:
+                parent, child = ctx.Pipe(duplex=True)
+                c.conn = parent
+                c.process = ctx.Process(target=child_main, args=(c.kind, c.spec, child), name=f"qcoord-live {c.label}", daemon=True)
+                c.process.start()
+                child.close()
+                c.state = "started"
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         if on_started is not None:
             on_started({c.label: int(c.process.pid) for c in children})
         epoch_box: list[float] = []
