@@ -167,6 +167,9 @@ def _export(target: str, fmt: str, out: Path, force: bool, seed: int, restarts: 
             for y in range(ny):
                 rows.append(f"| `server_a.yaml: x: {x}`, `server_b.yaml: y: {y}` | {x} ({qn[0][x]}) | {y} ({qn[1][y]}) | "
                             f"{_fmt_p(p[:, :, x, y])} |")
+    path = out / "game.json"  # the game itself (qcoord.games.Game.from_json), to score measured answers
+    path.write_text(game.to_json() + "\n")
+    written.append(path)
     if bindings:
         path = out / "bindings.json"
         path.write_text(json.dumps({f"x{x}_y{y}": b for (x, y), b in bindings.items()}, indent=2) + "\n")

@@ -62,12 +62,19 @@ ROTATIONS = {rotations!r}
 #: per question: the certain answer of a trivial measurement, else None
 TRIVIAL = {trivial!r}
 DECISIONS = ("KEEP", "FORWARD")
-#: rounds per subroutine (one flush)
-BATCH = 10
+#: rounds per subroutine (one flush); SimulaQron refuses more than ~10 pairs in flight per node
+#: (its 20 virtual qubits are released at the end of a subroutine)
+BATCH = 1
+#: every SYNC rounds server B acknowledges on the classical channel and server A waits for it, so
+#: server A never runs more than SYNC pairs ahead (the ack carries no information: a constant)
+SYNC = 10
 
 
-def play(conn, epr_socket, {q}, rounds):
-    """Build and flush the rounds on ``conn``; returns one answer (future or int) per round."""
+def play(conn, epr_socket, {q}, rounds, sync=None):
+    """Build and flush the rounds on ``conn``; returns one answer (future or int) per round.
+
+    ``sync()`` (if given) is called after every ``SYNC`` rounds.
+    """
     if not (isinstance({q}, int) and 0 <= {q} < len(ROTATIONS)):
         raise ValueError(f"{q}: must be an integer in range({{len(ROTATIONS)}}), got {{{q}!r}}")
     theta, lam = ROTATIONS[{q}]
@@ -85,16 +92,19 @@ def play(conn, epr_socket, {q}, rounds):
                 qubit.measure()  # the pair is consumed; the answer is certain
                 out.append(TRIVIAL[{q}])
         conn.flush()
+        if sync is not None and (start // BATCH + 1) % SYNC == 0:
+            sync()
     return out
 
 
 def main(app_config=None, {q}=0, rounds=1):
-    from netqasm.sdk.external import NetQASMConnection
+    from netqasm.sdk.external import NetQASMConnection, Socket
 
     epr_socket = EPRSocket(PEER)
+    socket = Socket(app_config.app_name, PEER, log_config=app_config.log_config)
     conn = NetQASMConnection(app_name=app_config.app_name, log_config=app_config.log_config, epr_sockets=[epr_socket])
     with conn:
-        answers = play(conn, epr_socket, {q}, int(rounds))
+        answers = play(conn, epr_socket, {q}, int(rounds), sync={sync})
     answers = [int(a) for a in answers]
     return {{"{q}": {q}, "answers": answers, "decisions": [DECISIONS[a] for a in answers]}}
 '''
@@ -173,9 +183,11 @@ def netqasm_apps(strategy: QuantumStrategy, out_dir: str | Path, *, rounds: int 
     vtext = "not given" if value is None else f"{value:.10g}"
     texts = {
         "app_server_a.py": _APP.format(name="server_a", role="Server A (plays Alice, creates the pairs).", q="x",
-                                       peer="server_b", rotations=rot_a, trivial=triv_a, get="create_keep", value=vtext),
+                                       peer="server_b", rotations=rot_a, trivial=triv_a, get="create_keep", value=vtext,
+                                       sync="socket.recv"),
         "app_server_b.py": _APP.format(name="server_b", role="Server B (plays Bob, receives the pairs).", q="y",
-                                       peer="server_a", rotations=rot_b, trivial=triv_b, get="recv_keep", value=vtext),
+                                       peer="server_a", rotations=rot_b, trivial=triv_b, get="recv_keep", value=vtext,
+                                       sync='lambda: socket.send("ack")'),
         "network.yaml": _yaml_list([
             "# two servers and one perfect link delivering |Phi+> (fidelity 1; lower it to model Werner noise)",
             "nodes:",
