@@ -150,3 +150,22 @@ def test_baseline_task_accounting(run):
     for p in res.policies:
         assert p.extra["baseline_runs"] > 100
         assert p.extra["baseline_accounting_max_abs"] < 1e-6, p.name
+
+
+@pytest.mark.parametrize("discipline", ["np", "fcfs"])
+def test_other_disciplines_and_a_power_baseline(discipline):
+    """Non-preemptive SJF and FCFS servers with T = t^2 (no warm-up phase): a local rule decides as
+    simulated, its split matches exactly and its waiting stays within the measured latency budget."""
+    from qcoord.system import power
+
+    sc, _ = load_scenario_file(None)
+    sc = sc.replace(discipline=discipline, baseline=power(2.0))
+    sol = solve(compile_game(sc, lam=0.5))
+    res = emulate(sc, [to_policy(sol, "local", name="local")], LiveConfig(time_unit_ms=2.0, n_pairs=120, warmup=10, batches=10))
+    p = res.policy("local")
+    assert p.decisions_as_simulated == 1.0 and p.comparisons["split_prob"].difference.mean == 0.0
+    c = p.comparisons["mean_waiting"]
+    budget = p.extra["excess_release_mean"] + p.extra["timer_late_mean"]
+    assert -c.combined_half_width <= c.difference.mean <= c.combined_half_width + 2.0 * budget, (c, budget)
+    assert p.extra["baseline_accounting_max_abs"] < 1e-9
+    assert p.comparisons["throughput"].within

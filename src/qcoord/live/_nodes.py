@@ -326,7 +326,8 @@ class Server(Node):
         else:  # pragma: no cover - refused by the runner first
             raise TypeError(f"policy: {type(p).__name__} cannot run live")
         base = self.scenario.baseline
-        self.warmup_c = float(base.params["c"]) if base.params.get("kind") == "setup" else 0.0
+        self.is_setup = base.params.get("kind") == "setup"
+        self.warmup_c = float(base.params["c"]) if self.is_setup else 0.0
         self.jobs: list[_Job] = []
         self.current: _Job | None = None
         self.cur_start = 0.0
@@ -419,10 +420,17 @@ class Server(Node):
             self.warm_timer.cancel()
             self.warm_timer = None
             self.warm_late = max(t - self.warm_due, 0.0)
-        out = 0.0 if self.produce_from is None else max(t - self.produce_from, 0.0) / self.unit
-        self.runs.append((self.idle_start, t, out, self.warm_late))
+        self.runs.append((self.idle_start, t, self._output(t), self.warm_late))
         self.idle_start = None
         self.produce_from = None
+
+    def _output(self, t: float) -> float:
+        """Output of the current idle run if it ends at ``t`` (time units): for ``setup(c)`` the time
+        since the warm-up timer fired; for any other ``T``, ``T(run length)``."""
+        if self.is_setup:
+            return 0.0 if self.produce_from is None else max(t - self.produce_from, 0.0) / self.unit
+        assert self.idle_start is not None
+        return float(self.scenario.baseline.output(np.array([(t - self.idle_start) / self.unit]))[0])
 
     # -- service
     def _charge(self, now: float) -> None:
@@ -618,7 +626,7 @@ class Server(Node):
         now = _now()
         runs = list(self.runs)
         if self.idle_start is not None:
-            out = 0.0 if self.produce_from is None else max(now - self.produce_from, 0.0) / self.unit
+            out = self._output(now)
             late = max(now - self.warm_due, 0.0) if self.warm_timer is not None else self.warm_late
             runs.append((self.idle_start, now, out, late))
         return {
