@@ -65,11 +65,27 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=200, help="rounds (EPR pairs) per question pair")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--only", default=None, help="run one question pair only, e.g. 1,0")
+    ap.add_argument("--sync", type=int, default=None, help="override the apps' SYNC (rounds between acks; 0 = none)")
     ap.add_argument("--port", type=int, default=8101, help="first localhost port of the SimulaQron nodes")
     args = ap.parse_args()
+    import re
+    import shutil
     import tempfile
 
-    network = simulaqron_network(Path(tempfile.mkdtemp(prefix="qcoord-simulaqron-")) / "network.json", args.port)
+    work = Path(tempfile.mkdtemp(prefix="qcoord-simulaqron-"))
+    network = simulaqron_network(work / "network.json", args.port)
+    # SimulaQron reads ./simulaqron_settings.json: room for the pairs in flight, a patient receiver
+    (work / "simulaqron_settings.json").write_text(json.dumps({
+        "max_qubits": args.rounds + 50, "max_registers": 4 * args.rounds + 100, "conn_retry_time": 0.5,
+        "conn_max_retries": 10, "recv_timeout": 600, "recv_retry_time": 0.1, "recv_max_retries": 10, "log_level": 30,
+        "sim_backend": "qutip", "noisy_qubits": False, "max_app_waiting_time": -1.0, "t1": 1.0}))
+    apps = work / "apps"
+    shutil.copytree(args.app_dir, apps, ignore=shutil.ignore_patterns("log", "__pycache__"))
+    if args.sync is not None:
+        for f in apps.glob("app_*.py"):
+            f.write_text(re.sub(r"^SYNC = \d+$", f"SYNC = {args.sync}" if args.sync else "SYNC = 10**9", f.read_text(), flags=re.M))
+    os.chdir(work)
+    args.app_dir = apps
     meta = json.loads((args.app_dir / "strategy.json").read_text())
     game = json.loads((args.app_dir / "game.json").read_text())
     prob, payoff = game["prob"], game["payoff"]
