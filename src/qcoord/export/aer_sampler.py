@@ -129,8 +129,10 @@ class AerSampler:
         res = self._backend.run(circ, shots=int(shots), memory=True, seed_simulator=int(seed)).result()
         mem = res.get_memory(0)
         self.shots_run += int(shots)
-        # memory strings are little-endian bit strings "c1c0"
-        return np.array([int(m.replace(" ", ""), 2) for m in mem], dtype=np.int64)
+        # memory strings are bit strings "c1c0" (clbit 0 last): read the characters as one array
+        width = len(mem[0]) if mem else 1
+        bits = np.frombuffer("".join(mem).encode("ascii"), dtype=np.uint8).reshape(-1, width) - ord("0")
+        return (bits[:, ::-1] * (1 << np.arange(width))).sum(axis=1).astype(np.int64)
 
     def sample(
         self,
