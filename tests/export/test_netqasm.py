@@ -93,3 +93,19 @@ def test_refusals(tmp_path, chsh_strategy):
     netqasm_apps(chsh_strategy, tmp_path / "ok")
     with pytest.raises(ExportError, match=r"x: must be an integer in range\(2\)"):
         compile_netqasm(tmp_path / "ok", x=3)
+
+
+def test_missing_netqasm_names_the_extra(monkeypatch, tmp_path, chsh_strategy):
+    import builtins
+
+    netqasm_apps(chsh_strategy, tmp_path)  # writing the apps needs no SDK
+    real = builtins.__import__
+
+    def fake(name, *args, **kwargs):
+        if name == "netqasm" or name.startswith("netqasm."):
+            raise ImportError("No module named 'netqasm'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    with pytest.raises(ExportError, match=r"pip install 'qcoord\[netqasm\]'"):
+        compile_netqasm(tmp_path)
