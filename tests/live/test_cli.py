@@ -32,9 +32,13 @@ def test_bad_options_name_the_option(tmp_path):
 
 
 def test_tiny_run_json_and_files(tmp_path):
+    """A scenario file with FCFS servers and T = t^2; local and hold-for-message decide as simulated."""
     out = tmp_path / "live"
+    scen = tmp_path / "fcfs.toml"
+    scen.write_text('[scenario]\narrival_rate = 0.1\ndemand = { kind = "two_point" }\ndiscipline = "fcfs"\n'
+                    'baseline = "power(2)"\nmessage_latency = 0.5\nseed = 3\n')
     r = runner.invoke(app, ["emulate", "--pairs", "100", "--time-unit-ms", "1", "--policies", "local,hold",
-                            "--json", "--out", str(out)])
+                            "--scenario", str(scen), "--json", "--out", str(out)])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert [p["name"] for p in data["policies"]] == ["local", "hold"]
@@ -43,6 +47,10 @@ def test_tiny_run_json_and_files(tmp_path):
     for m in ("mean_waiting", "split_prob", "throughput"):
         c = hold["comparisons"][m]
         assert set(c) == {"measured", "predicted", "difference", "combined_half_width", "within_combined_ci"}
-    assert data["latency"]["control"]["asked"] == 0.5 and data["config"]["n_pairs"] == 100
+    assert data["latency"]["control"]["asked"] == 0.5 and data["config"]["n_pairs"] == 100 and data["seed"] == 3
+    assert data["scenario"]["discipline"] == "fcfs"
+    for p in data["policies"]:
+        assert p["decisions_as_simulated"] == 1.0 and p["comparisons"]["split_prob"]["difference"]["mean"] == 0.0
+        assert p["extra"]["baseline_accounting_max_abs"] < 1e-9
     assert json.loads((out / "summary.json").read_text()) == data
     assert (out / "live_vs_sim.png").stat().st_size > 10_000

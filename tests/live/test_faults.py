@@ -84,7 +84,7 @@ def test_killed_server_stops_the_run_with_its_name():
 
 
 def _start_cli(tmp_path: Path) -> subprocess.Popen:
-    args = QCOORD + ["emulate", "--pairs", "200", "--time-unit-ms", "10", "--policies", "local,entangled,hold",
+    args = QCOORD + ["emulate", "--pairs", "200", "--time-unit-ms", "10", "--policies", "local,hold",
                      "--out", str(tmp_path / "out")]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env={**os.environ, "COLUMNS": "160"})
@@ -93,8 +93,8 @@ def _start_cli(tmp_path: Path) -> subprocess.Popen:
 def test_ctrl_c_stops_everything(tmp_path):
     proc = _start_cli(tmp_path)
     try:
-        # the CLI plus its 2 * 3 + 3 live processes
-        assert _wait_until(lambda: len(_session(proc.pid)) >= 10, 60.0), "the live processes did not start"
+        # the CLI plus its 2 * 2 + 2 live processes (no link service without an entangled policy)
+        assert _wait_until(lambda: len(_session(proc.pid)) >= 7, 60.0), "the live processes did not start"
         time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole foreground group
         out, err = proc.communicate(timeout=15)
@@ -112,7 +112,7 @@ def test_ctrl_c_stops_everything(tmp_path):
 def test_parent_killed_leaves_no_orphan(tmp_path):
     proc = _start_cli(tmp_path)
     try:
-        assert _wait_until(lambda: len(_session(proc.pid)) >= 10, 60.0), "the live processes did not start"
+        assert _wait_until(lambda: len(_session(proc.pid)) >= 7, 60.0), "the live processes did not start"
         children = _session(proc.pid) - {proc.pid}
         proc.send_signal(signal.SIGKILL)  # only the parent: its children must follow (PR_SET_PDEATHSIG)
         proc.wait(timeout=10)
@@ -139,7 +139,7 @@ def test_run_time_is_bounded():
 def test_sigterm_stops_everything(tmp_path):
     proc = _start_cli(tmp_path)
     try:
-        assert _wait_until(lambda: len(_session(proc.pid)) >= 10, 60.0), "the live processes did not start"
+        assert _wait_until(lambda: len(_session(proc.pid)) >= 7, 60.0), "the live processes did not start"
         proc.send_signal(signal.SIGTERM)  # what a supervisor sends to the command alone
         out, err = proc.communicate(timeout=15)
         assert proc.returncode == 143, err
