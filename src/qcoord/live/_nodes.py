@@ -273,6 +273,159 @@ class _Job:
         self.t_in = t_in  # when the customer reached its origin server
 
 
+class ServerQueue:
+    """One server's customers and baseline task, driven by a clock and a timer service.
+
+    Pure logic (no sockets), so that it can be driven by a fake clock in tests and compared with the
+    simulator's exact queues: with timers that fire on time, completions and idle runs equal
+    :func:`qcoord.system.simulate.run_servers`'s.
+
+    Parameters
+    ----------
+    discipline : {"srpt", "np", "fcfs"}
+        ``srpt``: the job with the least remaining work runs, an arriving shorter job preempts;
+        ``np``: non-preemptive, the shortest waiting job starts when the server frees; ``fcfs``:
+        non-preemptive, in order of joining. Ties: order of joining.
+    unit : float
+        Seconds per time unit.
+    baseline : Baseline
+        ``T``; for ``setup(c)`` a warm-up timer of ``c`` time units starts every idle run.
+    now : callable () -> float
+        The clock (seconds).
+    call_at : callable (when, callback) -> handle with ``cancel()``
+        The timer service (``loop.call_at``).
+    on_complete : callable (job, t)
+        Called when a job completes at time ``t``.
+    """
+
+    def __init__(self, discipline: str, unit: float, baseline: Any, now: Any, call_at: Any, on_complete: Any) -> None:
+        self.discipline = discipline
+        self.unit = float(unit)
+        self.baseline = baseline
+        self.now = now
+        self.call_at = call_at
+        self.on_complete = on_complete
+        self.is_setup = baseline.params.get("kind") == "setup"
+        self.warmup_c = float(baseline.params["c"]) if self.is_setup else 0.0
+        self.jobs: list[_Job] = []
+        self.current: _Job | None = None
+        self.cur_start = 0.0
+        self.timer: Any = None
+        self.timer_due = 0.0
+        self.idle_start: float | None = None
+        #: (start, end [s], output [time units], lateness of the warm-up timer [s]) per finished idle run
+        self.runs: list[tuple[float, float, float, float]] = []
+        self.warm_late = 0.0
+        self.warm_due = 0.0
+        self.produce_from: float | None = None
+        self.warm_timer: Any = None
+        self.lateness: list[float] = []  # completion timers: fired - due, seconds
+        self.completions: list[tuple[int, int, float]] = []
+
+    def begin(self, t: float) -> None:
+        """The server starts at ``t``: idle (baseline task) unless a job is already there."""
+        if not self.jobs and self.current is None and self.idle_start is None:
+            self._idle(t)
+
+    # -- baseline task
+    def _idle(self, t: float) -> None:
+        self.idle_start = t
+        self.produce_from = None
+        self.warm_late = 0.0
+        if self.warmup_c > 0:
+            self.warm_due = t + self.warmup_c * self.unit
+            self.warm_timer = self.call_at(self.warm_due, self._warm)
+        else:
+            self.produce_from = t
+
+    def _warm(self) -> None:
+        self.warm_timer = None
+        self.produce_from = self.now()  # warm-up over: output accrues from now
+        self.warm_late = self.produce_from - self.warm_due
+
+    def _interrupt(self, t: float) -> None:
+        if self.idle_start is None:
+            return
+        if self.warm_timer is not None:  # still warming up (or its timer is due but has not run yet)
+            self.warm_timer.cancel()
+            self.warm_timer = None
+            self.warm_late = max(t - self.warm_due, 0.0)
+        self.runs.append((self.idle_start, t, self._output(t), self.warm_late))
+        self.idle_start = None
+        self.produce_from = None
+
+    def _output(self, t: float) -> float:
+        """Output of the current idle run if it ends at ``t`` (time units): for ``setup(c)`` the time
+        since the warm-up timer fired; for any other ``T``, ``T(run length)``."""
+        if self.is_setup:
+            return 0.0 if self.produce_from is None else max(t - self.produce_from, 0.0) / self.unit
+        assert self.idle_start is not None
+        return float(self.baseline.output(np.array([(t - self.idle_start) / self.unit]))[0])
+
+    def all_runs(self, now: float) -> list[tuple[float, float, float, float]]:
+        """Finished idle runs plus the current one, closed at ``now``."""
+        runs = list(self.runs)
+        if self.idle_start is not None:
+            late = max(now - self.warm_due, 0.0) if self.warm_timer is not None else self.warm_late
+            runs.append((self.idle_start, now, self._output(now), late))
+        return runs
+
+    # -- service
+    def _charge(self, now: float) -> None:
+        if self.current is not None:
+            self.current.remaining -= (now - self.cur_start) / self.unit
+            self.cur_start = now
+
+    def add(self, job: _Job) -> None:
+        """A job joins the queue now (interrupting the baseline task if it runs)."""
+        now = self.now()
+        self._charge(now)
+        self._interrupt(now)
+        self.jobs.append(job)
+        self._dispatch(now)
+
+    def _pick(self) -> _Job:
+        if self.discipline == "srpt":
+            return min(self.jobs, key=lambda b: (b.remaining, b.seq))
+        if self.current is not None:  # np, fcfs: never preempt
+            return self.current
+        if self.discipline == "np":
+            return min(self.jobs, key=lambda b: (b.demand, b.seq))
+        return min(self.jobs, key=lambda b: b.seq)
+
+    def _dispatch(self, now: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if not self.jobs:
+            self.current = None
+            self._idle(now)
+            return
+        job = self._pick()
+        self.current = job
+        self.cur_start = now
+        self.timer_due = now + max(job.remaining, 0.0) * self.unit
+        self.timer = self.call_at(self.timer_due, self._on_timer)
+
+    def _on_timer(self) -> None:
+        now = self.now()
+        self.timer = None
+        self.lateness.append(now - self.timer_due)
+        job = self.current
+        assert job is not None
+        self._charge(now)
+        self.jobs.remove(job)
+        self.current = None
+        self.completions.append((job.n, job.origin, now))
+        self.on_complete(job, now)
+        self._dispatch(now)
+
+    def own_work(self) -> float:
+        """Unfinished work of this server's customers (time units)."""
+        self._charge(self.now())
+        return float(sum(max(b.remaining, 0.0) for b in self.jobs))
+
+
 class Server(Node):
     """One server: decides each pair with the policy object, serves customers, runs the baseline task.
 
@@ -325,33 +478,16 @@ class Server(Node):
             self.shared = isinstance(p, SharedRandomness)
         else:  # pragma: no cover - refused by the runner first
             raise TypeError(f"policy: {type(p).__name__} cannot run live")
-        base = self.scenario.baseline
-        self.is_setup = base.params.get("kind") == "setup"
-        self.warmup_c = float(base.params["c"]) if self.is_setup else 0.0
-        self.jobs: list[_Job] = []
-        self.current: _Job | None = None
-        self.cur_start = 0.0
-        self.timer: asyncio.TimerHandle | None = None
-        self.timer_due = 0.0
         self.seq = 0
         self.started = False
-        # records
-        self.idle_start: float | None = None
-        # (start, end [s], output [time units], lateness of the warm-up timer [s])
-        self.runs: list[tuple[float, float, float, float]] = []
-        self.warm_late = 0.0
-        self.warm_due = 0.0
-        self.produce_from: float | None = None
-        self.warm_timer: asyncio.TimerHandle | None = None
+        self.q = ServerQueue(self.discipline, self.unit, self.scenario.baseline, _now, self.loop.call_at, self._completed)
         self.decisions: dict[int, tuple[int, int, int, float, float, int]] = {}  # n -> (role, q, dec, t_in, t_dec, level)
         self.held: dict[int, tuple[int, int, float, float, float, int, int]] = {}
         self.partner_cls: dict[int, int] = {}
         self.sent_control = 0
         self.sent_data = 0
         self.got: dict[str, list[float]] = {"control": [], "data": []}  # achieved latency, seconds
-        self.lateness: list[float] = []  # completion timer lateness, seconds
         self.delivery: list[float] = []  # load generator -> server, seconds
-        self.completions: list[tuple[int, int, float]] = []
         self.link: BlockingClient | None = None
         self.lg_writer: asyncio.StreamWriter | None = None
         self._warm_code()
@@ -394,98 +530,11 @@ class Server(Node):
         self.loop.call_at(self.epoch, self._begin)
 
     def _begin(self) -> None:
-        if not self.jobs and self.current is None and self.idle_start is None:
-            self._idle(self.epoch)
+        self.q.begin(self.epoch)
 
-    # -- baseline task
-    def _idle(self, t: float) -> None:
-        self.idle_start = t
-        self.produce_from = None
-        self.warm_late = 0.0
-        if self.warmup_c > 0:
-            self.warm_due = t + self.warmup_c * self.unit
-            self.warm_timer = self.loop.call_at(self.warm_due, self._warm)
-        else:
-            self.produce_from = t
-
-    def _warm(self) -> None:
-        self.warm_timer = None
-        self.produce_from = _now()  # warm-up over: output accrues from now
-        self.warm_late = self.produce_from - self.warm_due
-
-    def _interrupt(self, t: float) -> None:
-        if self.idle_start is None:
-            return
-        if self.warm_timer is not None:  # still warming up (or its timer is due but has not run yet)
-            self.warm_timer.cancel()
-            self.warm_timer = None
-            self.warm_late = max(t - self.warm_due, 0.0)
-        self.runs.append((self.idle_start, t, self._output(t), self.warm_late))
-        self.idle_start = None
-        self.produce_from = None
-
-    def _output(self, t: float) -> float:
-        """Output of the current idle run if it ends at ``t`` (time units): for ``setup(c)`` the time
-        since the warm-up timer fired; for any other ``T``, ``T(run length)``."""
-        if self.is_setup:
-            return 0.0 if self.produce_from is None else max(t - self.produce_from, 0.0) / self.unit
-        assert self.idle_start is not None
-        return float(self.scenario.baseline.output(np.array([(t - self.idle_start) / self.unit]))[0])
-
-    # -- service
-    def _charge(self, now: float) -> None:
-        if self.current is not None:
-            self.current.remaining -= (now - self.cur_start) / self.unit
-            self.cur_start = now
-
-    def _add_job(self, job: _Job) -> None:
-        now = _now()
-        self._charge(now)
-        self._interrupt(now)
-        self.jobs.append(job)
-        self._dispatch(now)
-
-    def _pick(self) -> _Job:
-        if self.discipline == "srpt":
-            return min(self.jobs, key=lambda b: (b.remaining, b.seq))
-        if self.current is not None:  # np, fcfs: never preempt
-            return self.current
-        if self.discipline == "np":
-            return min(self.jobs, key=lambda b: (b.demand, b.seq))
-        return min(self.jobs, key=lambda b: b.seq)
-
-    def _dispatch(self, now: float) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        if not self.jobs:
-            self.current = None
-            self._idle(now)
-            return
-        job = self._pick()
-        self.current = job
-        self.cur_start = now
-        self.timer_due = now + max(job.remaining, 0.0) * self.unit
-        self.timer = self.loop.call_at(self.timer_due, self._on_timer)
-
-    def _on_timer(self) -> None:
-        now = _now()
-        self.timer = None
-        self.lateness.append(now - self.timer_due)
-        job = self.current
-        assert job is not None
-        self._charge(now)
-        self.jobs.remove(job)
-        self.current = None
-        self.completions.append((job.n, job.origin, now))
+    def _completed(self, job: "_Job", now: float) -> None:
         assert self.lg_writer is not None
         self.lg_writer.write(encode({"n": job.n, "o": job.origin, "tc": now, "ti": job.t_in, "tr": job.release, "by": self.j}))
-        self._dispatch(now)
-
-    def _own_work(self) -> float:
-        now = _now()
-        self._charge(now)
-        return float(sum(max(b.remaining, 0.0) for b in self.jobs))
 
     # -- requests from the load generator
     async def handle_lg(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -510,7 +559,7 @@ class Server(Node):
     def _level(self) -> int:
         if self.n_levels <= 1:
             return 0
-        return int(self.scenario.backlog_level(np.array([self._own_work()]))[0])
+        return int(self.scenario.backlog_level(np.array([self.q.own_work()]))[0])
 
     def on_request(self, n: int, demand: float, cls: int, t_in: float) -> None:
         from qcoord.policies.views import LocalView, NoShare, ResourceHalf, SharedUniform
@@ -551,7 +600,7 @@ class Server(Node):
     def _act(self, n: int, demand: float, dec: int, t: float, t_in: float) -> None:
         if dec == KEEP:
             self.seq += 1
-            self._add_job(_Job(n, self.j, demand, t, self.seq, t_in))
+            self.q.add(_Job(n, self.j, demand, t, self.seq, t_in))
         else:
             self.sent_data += 1
             self.proxy.write(encode({"path": "data", "to": [self.g, 1 - self.j], "ts": _now(),
@@ -612,7 +661,7 @@ class Server(Node):
             try:
                 if msg["t"] == "data":
                     self.seq += 1
-                    self._add_job(_Job(int(body["n"]), int(body["o"]), float(body["s"]), t, self.seq, float(body["ti"])))
+                    self.q.add(_Job(int(body["n"]), int(body["o"]), float(body["s"]), t, self.seq, float(body["ti"])))
                 else:
                     n = int(body["n"])
                     self.partner_cls[n] = int(body["c"])
@@ -623,16 +672,10 @@ class Server(Node):
                 return
 
     def result(self) -> dict[str, Any]:
-        now = _now()
-        runs = list(self.runs)
-        if self.idle_start is not None:
-            out = self._output(now)
-            late = max(now - self.warm_due, 0.0) if self.warm_timer is not None else self.warm_late
-            runs.append((self.idle_start, now, out, late))
         return {
-            "runs": runs, "decisions": self.decisions, "held_left": len(self.held),
+            "runs": self.q.all_runs(_now()), "decisions": self.decisions, "held_left": len(self.held),
             "sent_control": self.sent_control, "sent_data": self.sent_data, "got": self.got,
-            "lateness": self.lateness, "delivery": self.delivery, "epoch": getattr(self, "epoch", None),
+            "lateness": self.q.lateness, "delivery": self.delivery, "epoch": getattr(self, "epoch", None),
             "link_requests": 0 if self.link is None else self.link.requests, "pid": os.getpid(),
         }
 
