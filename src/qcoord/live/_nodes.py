@@ -479,10 +479,9 @@ class Server(Node):
         else:  # pragma: no cover - refused by the runner first
             raise TypeError(f"policy: {type(p).__name__} cannot run live")
         self.seq = 0
-        self.started = False
         self.q = ServerQueue(self.discipline, self.unit, self.scenario.baseline, _now, self.loop.call_at, self._completed)
         self.decisions: dict[int, tuple[int, int, int, float, float, int]] = {}  # n -> (role, q, dec, t_in, t_dec, level)
-        self.held: dict[int, tuple[int, int, float, float, float, int, int]] = {}
+        self.held: dict[int, tuple[int, int, float, float, int]] = {}  # n -> (role, cls, demand, t_in, level)
         self.partner_cls: dict[int, int] = {}
         self.sent_control = 0
         self.sent_data = 0
@@ -526,7 +525,6 @@ class Server(Node):
 
     async def start(self, epoch: float) -> None:
         self.epoch = epoch + float(self.spec["offset"])
-        self.started = True
         self.loop.call_at(self.epoch, self._begin)
 
     def _begin(self) -> None:
@@ -638,12 +636,13 @@ class Server(Node):
                 self._act(n, demand, dec, t_dec, t_in)
                 return
         if n in self.partner_cls:  # (the message overtook the request: act on it now)
-            self._release_held(n, (role, cls, demand, t_in, 0.0, level, 0), self.partner_cls[n])
+            self._release_held(n, (role, cls, demand, t_in, level), self.partner_cls[n])
             return
-        self.held[n] = (role, cls, demand, t_in, 0.0, level, 0)
+        self.held[n] = (role, cls, demand, t_in, level)
 
-    def _release_held(self, n: int, held: tuple, partner: int) -> None:
-        role, cls, demand, t_in, _, level, _ = held
+    def _release_held(self, n: int, held: tuple[int, int, float, float, int], partner: int) -> None:
+        """The partner's message for pair ``n`` arrived: decide the held customer and act now."""
+        role, cls, demand, t_in, level = held
         dec, _ = self._route_one(n, cls, demand, partner, level)
         t_dec = _now()
         self.decisions[n] = (role, cls, dec, t_in, t_dec, level)
