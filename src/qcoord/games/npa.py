@@ -35,9 +35,12 @@ adds the words made of one Alice and one Bob projector, ``"2+aab"`` all words wi
 Bob projectors, and so on. Each level's bound is at least the quantum value (it certifies it from
 above); the bounds decrease with the level and converge to the commuting-operator value.
 
-The SDP is built with cvxpy as an affine matrix :math:`\\Gamma = F_0 + \\sum_k y_k F_k` in the distinct
-moments :math:`y_k` (no redundant equality constraints) and solved with Clarabel (small moment
-matrices) or SCS (larger ones), the other being the fallback. An inaccurate or failed solve raises
+The SDP is an affine matrix :math:`\\Gamma = F_0 + \\sum_k y_k F_k` in the distinct moments
+:math:`y_k` (no redundant equality constraints), solved with Clarabel (small moment matrices) or SCS
+(larger ones), the other being the fallback. By default it is built sparsely, cached per shape and
+level, and posed directly in the solvers' standard form (:mod:`qcoord.games._npa_conic`,
+``backend="conic"``); ``backend="cvxpy"`` builds the same SDP with cvxpy (:func:`_build`), the
+reference the direct path is tested against. An inaccurate or failed solve raises
 :class:`SolverError`. Besides the solver's optimum, each result carries a ``certified_bound``
 computed from the dual solution by weak duality, rigorous whatever the solver's accuracy.
 
@@ -393,8 +396,13 @@ class NPAResult:
         this much (relative) *below* the true SDP optimum, hence below the quantum value itself;
         ``certified_bound`` never does.
     timings : dict
-        ``{"build": s, "solve": s, "certificate": s, "total": s}`` in seconds.
+        ``{"build": s, "solve": s, "certificate": s, "total": s}`` in seconds (with the conic
+        backend ``build`` is ~0 when the structure of the same shape and level is cached).
     game_name : str
+    sdp_size : dict
+        The SDP as handed to the solver: ``side`` (n), ``moments`` (m), ``psd_rows`` (n(n+1)/2),
+        ``linear_rows`` (the p >= 0 rows), ``nnz`` (non-zeros of the constraint matrix), ``basis``
+        and ``backend`` (see :mod:`qcoord.games._npa_conic`).
     """
 
     value: float
@@ -408,6 +416,7 @@ class NPAResult:
     timings: dict[str, float] = field(default_factory=dict)
     game_name: str = "game"
     tolerance: float = float("nan")
+    sdp_size: dict[str, Any] = field(default_factory=dict)
 
     def __float__(self) -> float:
         return float(self.value)
@@ -555,6 +564,7 @@ def npa_upper_bound(
     identify_adjoints: bool = True,
     max_matrix_size: int = MAX_MATRIX_SIZE,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
+    backend: str = "conic",
 ) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
@@ -582,6 +592,11 @@ def npa_upper_bound(
         Wall-time budget of the solver attempts together, seconds (default ``DEFAULT_TIME_LIMIT``,
         120); an attempt stopped by it counts as inaccurate (its certified dual bound is kept if it
         beats the trivial bound). ``None``: no cap.
+    backend : {"conic", "cvxpy"}
+        ``"conic"`` (default): the moment matrix is built sparsely, cached per (shape, level,
+        ``identify_adjoints``) and posed directly in SCS's / Clarabel's standard form
+        (:mod:`qcoord.games._npa_conic`). ``"cvxpy"``: the same SDP modelled with cvxpy (the
+        reference implementation; same value to solver tolerance, slower to set up).
 
     Returns
     -------
@@ -622,8 +637,61 @@ def npa_upper_bound(
     unit, scale = normalised(game)
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0):
         raise GameError(f"time_limit: must be a number of seconds > 0 or None, got {time_limit!r}")
-    r = _npa_normalised(unit, level, solvers, identify_adjoints, time_limit)
+    if backend not in ("conic", "cvxpy"):
+        raise GameError(f"backend: must be 'conic' or 'cvxpy', got {backend!r}")
+    if backend == "conic":
+        r = _npa_conic_normalised(unit, level, solvers, identify_adjoints, time_limit)
+    else:
+        r = _npa_normalised(unit, level, solvers, identify_adjoints, time_limit)
     return replace(r, value=r.value * scale, certified_bound=r.certified_bound * scale, game_name=game.name)
+
+
+def _trivial_bound(game: Game) -> float:
+    r""":math:`\sum_{x,y} \max_{a,b} W(a,b,x,y)`: every behaviour's value is at most this."""
+    return float(np.asarray(game.weights).max(axis=(0, 1)).sum())
+
+
+def _npa_conic_normalised(
+    game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool, time_limit: float | None = None
+) -> NPAResult:
+    """:func:`npa_upper_bound` on a normalised game through :mod:`qcoord.games._npa_conic`."""
+    from ._npa_conic import moment_sdp, solve_moment_sdp
+
+    t0 = time.perf_counter()
+    _, _, label = _parse_level(level)
+    sdp = moment_sdp(tuple(int(v) for v in game.shape), label, bool(identify_adjoints))
+    n = sdp.side
+    t1 = time.perf_counter()
+    if solvers is None:
+        solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
+    w = np.asarray(game.weights, dtype=float).ravel()
+    sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=time_limit)
+    t2 = time.perf_counter()
+    if sol.status != "optimal":
+        trivial = _trivial_bound(game)
+        if not sol.certified_bound < trivial:
+            raise SolverError(
+                f"npa_upper_bound(level={label}) on {game.name!r}: no solver reached its tolerances ({sol.solver}: {sol.status}) "
+                f"and the dual solution certifies only {sol.certified_bound:.6g}, no better than the trivial bound {trivial:.6g}; "
+                "use a lower level, or raise time_limit"
+            )
+    p = np.clip((sdp.C @ sol.moments + sdp.c0).reshape(game.shape), 0.0, None)
+    p.setflags(write=False)
+    t3 = time.perf_counter()
+    return NPAResult(
+        value=float(sol.value),
+        level=label,
+        status=sol.status,
+        solver=sol.solver,
+        matrix_size=n,
+        num_moments=sdp.num_moments,
+        behaviour=p,
+        certified_bound=float(sol.certified_bound),
+        timings={"build": t1 - t0, "solve": t2 - t1, "certificate": t3 - t2, "total": t3 - t0},
+        game_name=game.name,
+        tolerance=sol.tolerance,
+        sdp_size={**sdp.size(), "backend": "conic"},
+    )
 
 
 def _npa_normalised(
@@ -668,4 +736,6 @@ def _npa_normalised(
         timings={"build": t1 - t0, "solve": t2 - t1, "certificate": t3 - t2, "total": t3 - t0},
         game_name=game.name,
         tolerance=tolerance,
+        sdp_size={"side": n, "moments": num_m, "psd_rows": n * (n + 1) // 2, "linear_rows": int(data["c0"].size),
+                  "nnz": int(data["F"].nnz + data["C"].nnz), "basis": "plain", "backend": "cvxpy"},
     )
