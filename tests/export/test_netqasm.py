@@ -39,6 +39,21 @@ def test_default_scenario_apps_compile_with_the_sdk(tmp_path, default_solution):
     assert names == ["app_server_a.py", "app_server_b.py", "network.yaml", "roles.yaml", "server_a.yaml", "server_b.yaml",
                      "strategy.json"]
     assert np.abs(apps.behaviour - bell.strategy.behaviour()).max() < 1e-9
+    # the SDK reads the app directory: two programs, their inputs, the network config
+    from netqasm.runtime.application import app_instance_from_path, network_cfg_from_path
+
+    import sys
+
+    try:
+        inst = app_instance_from_path(str(tmp_path / "apps"))
+    finally:  # the SDK imports the apps as top-level modules from a path it appends
+        for name in ("app_server_a", "app_server_b"):
+            sys.modules.pop(name, None)
+        if str(tmp_path / "apps") in sys.path:
+            sys.path.remove(str(tmp_path / "apps"))
+    assert inst.program_inputs == {"server_a": {"x": 0, "rounds": 7}, "server_b": {"y": 0, "rounds": 7}}
+    cfg = network_cfg_from_path(str(tmp_path / "apps"))
+    assert [n.name for n in cfg.nodes] == ["server_a", "server_b"] and cfg.links[0].fidelity == 1.0
     for x in range(2):
         for y in range(2):
             subs = compile_netqasm(tmp_path / "apps", x, y, rounds=2)
