@@ -116,6 +116,9 @@ def main() -> int:
                          "seconds": time.perf_counter() - t1})
             freq = ", ".join(f"{i}{j}: {counts[i][j] / n:.3f} (pred {pred[i][j]:.3f})" for i in range(2) for j in range(2))
             print(f"x={x} y={y}: {n} rounds, {freq}; chi2 = {stat:.2f}, p = {chi2_sf_3(stat):.3f} ({rows[-1]['seconds']:.1f} s)", flush=True)
+    total = sum(r["chi2"] for r in rows)
+    dof = 3 * len(rows)
+    print(f"all pairs: chi2 = {total:.2f} on {dof} degrees of freedom")
     half = 1.96 * math.sqrt(var)
     print(f"game value: measured {value:.4f} [{value - half:.4f}, {value + half:.4f}] (95% CI), predicted {predicted_value:.4f}; "
           f"total {time.perf_counter() - t0:.0f} s")
