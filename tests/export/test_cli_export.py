@@ -87,3 +87,18 @@ def test_errors_exit_2(tmp_path):
     r = run("chsh", "--format", "qiskit", "--out", str(tmp_path / "d"), "--lam", "0.5")
     assert r.exit_code == 2 and "--lam: only for a scenario" in r.output
     assert "Traceback" not in r.output
+
+
+def test_scenario_with_busy_flag_estimates_costs(tmp_path):
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "bimodal_small_delay.toml"
+    out = tmp_path / "busy"
+    r = run(str(spec), "--format", "qiskit", "--out", str(out), "--restarts", "2")
+    assert r.exit_code == 0, r.output
+    assert "costs estimated at load" in r.stdout
+    beh = strategy_behaviour(out)
+    assert len(list(out.glob("circuit_*.qpy"))) == len(beh) == 16  # (class, busy) x (class, busy)
+    with open(out / "circuit_x3_y2.qpy", "rb") as fh:
+        circ = qpy.load(fh)[0]
+    assert np.abs(circuit_probs(circ) - np.array(beh["x3_y2"])).max() < 1e-9

@@ -2,7 +2,8 @@
 
 ``GAME_OR_SCENARIO`` is a library game (``qcoord game list``), a JSON game file, ``default`` (the
 built-in default scenario) or a scenario TOML file, whose pair game (``[study] lam``, default 0.5) is
-compiled and solved first. The best qubit strategy (see-saw, ``--seed``, ``--restarts``) is written
+compiled (closed-form costs; estimated by simulation at load, ``estimate_costs``, when the servers
+observe a backlog or busy flag) and solved first. The best qubit strategy (see-saw, ``--seed``, ``--restarts``) is written
 as one file per question pair plus an index ``INDEX.md`` and ``strategy.json``:
 
 - ``qiskit``: ``circuit_x{x}_y{y}.qpy`` (Qiskit QPY), ``parameterised.qpy`` + ``bindings.json``;
@@ -48,8 +49,13 @@ def _target(spec: str, lam: Optional[float]) -> tuple[Any, Any, str]:
     if spec == "default" or spec.endswith(".toml"):
         scenario, study = load_scenario_file(None if spec == "default" else Path(spec))
         lam_used = float(study.get("lam", 0.5)) if lam is None else float(lam)
-        compiled = compile_game(scenario, lam_used)
         what = "the built-in default scenario" if spec == "default" else f"scenario {spec}"
+        if scenario.backlog_levels:  # the closed form prices idle servers only: estimate the costs at load
+            from qcoord.compile import estimate_costs
+
+            compiled = compile_game(scenario, lam_used, costs=estimate_costs(scenario, lam_used, seed=1))
+            return compiled.game, compiled, f"{what}, pair game at lam = {lam_used:g} (costs estimated at load)"
+        compiled = compile_game(scenario, lam_used)
         return compiled.game, compiled, f"{what}, pair game at lam = {lam_used:g}"
     from .game import load_game
 
