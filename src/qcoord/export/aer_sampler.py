@@ -23,7 +23,8 @@ Werner noise at visibility ``v`` is in the circuit (the state :math:`v\\rho + (1
 
 Randomness: with ``rng`` (Generator, SeedSequence or int) each Aer run's ``seed_simulator`` is drawn
 from it. With ``uniforms`` (the simulator's common random numbers) each run's seed is derived from
-the uniforms of the rounds it serves (SHA-256 of their bytes, with the question and visibility), so
+the uniforms of the rounds it serves (SHA-256 of their bytes, with the sampler's seed, the question
+and the visibility), so
 the same inputs give the same decisions, and Alice's outcomes depend only on her question and her
 own column of uniforms; the uniforms do *not* set outcomes by inversion as in the native sampler, so
 Aer and native decisions agree in law, not round by round.
@@ -199,7 +200,7 @@ class AerSampler:
         b = np.empty(n, dtype=np.int8)
 
         def seed(*parts: Any) -> int:
-            return _seed_from(*parts) if gen is None else int(gen.integers(0, 1 << 62))
+            return _seed_from(self.seed, *parts) if gen is None else int(gen.integers(0, 1 << 62))
 
         for lv in levels:
             lv = float(lv)
