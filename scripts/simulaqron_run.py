@@ -78,7 +78,7 @@ def main() -> int:
     (work / "simulaqron_settings.json").write_text(json.dumps({
         "max_qubits": args.rounds + 50, "max_registers": 4 * args.rounds + 100, "conn_retry_time": 0.5,
         "conn_max_retries": 10, "recv_timeout": 600, "recv_retry_time": 0.1, "recv_max_retries": 10, "log_level": 30,
-        "sim_backend": "qutip", "noisy_qubits": False, "max_app_waiting_time": -1.0, "t1": 1.0}))
+        "sim_backend": "qutip", "noisy_qubits": False, "max_app_waiting_time": 120.0 + 3.0 * args.rounds, "t1": 1.0}))
     apps = work / "apps"
     shutil.copytree(args.app_dir, apps, ignore=shutil.ignore_patterns("log", "__pycache__"))
     if args.sync is not None:
