@@ -203,3 +203,28 @@ def test_clarabel_is_not_attempted_on_huge_sides() -> None:
     # its dense KKT block would need ~3 GB at side 169; the message says so instead of exhausting memory
     with pytest.raises(SolverError, match="CLARABEL: not tried \\(moment matrix side 169 > 120"):
         npa_upper_bound(chsh_d(4), "1+ab", solvers=("CLARABEL",))
+
+
+def test_seesaw_warm_start_is_a_feasible_point_and_changes_nothing_but_the_start() -> None:
+    from qcoord.games._npa_conic import strategy_moments
+
+    g = random_game(4, 4, seed=3, kind="binary")  # level 2: side 49, SCS first
+    warm = npa_upper_bound(g, 2)
+    cold = npa_upper_bound(g, 2, warm_start=None)
+    assert warm.warm_start["method"] == "seesaw" and warm.warm_start["seed"] == 0 and cold.warm_start == {}
+    assert warm.value == pytest.approx(cold.value, abs=1e-6)
+    assert warm.warm_start["value"] <= warm.certified_bound
+    # the starting point: moments of the see-saw strategy, feasible, with the see-saw's (Born-rule) value
+    u, _ = normalised(g)
+    q = quantum_lower_bound(u, dim=2, restarts=16, seed=0)
+    sdp = moment_sdp(g.shape, "2")
+    st_ = q.strategy
+    x0 = strategy_moments(sdp, g.shape, np.asarray(st_.state), np.asarray(st_.alice), np.asarray(st_.bob))
+    s0 = sdp.b - sdp.A @ x0
+    P = sdp.c0.size
+    assert s0[:P].min() > -1e-12
+    assert np.linalg.eigvalsh(_unsvec(s0[P:], sdp.side, "scs")).min() > -1e-10
+    w = np.asarray(u.weights).ravel()
+    assert w @ (sdp.C @ x0 + sdp.c0) == pytest.approx(q.value, abs=1e-12)
+    with pytest.raises(GameError, match="^warm_start: must be 'auto', 'seesaw' or None"):
+        npa_upper_bound(g, 1, warm_start="yes")

@@ -39,6 +39,15 @@ Structure reuse: everything above except the objective :math:`c = -C^\\top w` de
 game's shape, the level and ``identify_adjoints``; it is built once and cached
 (:func:`moment_sdp`), so a second game of the same shape only pays for the solve.
 
+Warm start and polish (SCS)
+---------------------------
+SCS (ADMM) can be started from any point; :func:`strategy_moments` turns a quantum strategy (the
+see-saw's, see ``warm_start`` of :func:`qcoord.games.npa.npa_upper_bound`) into the moments of a
+feasible point, often an optimal one. On random 8x8 binary games at level 2 this took SCS from 8800 /
+2450 iterations to 425 / 900. A solved point whose certificate is more than :data:`POLISH_GAP` above
+its value is continued once, warm-started from itself at 10x tighter tolerances. Neither changes the
+SDP, its optimum or the rigour of the certificate.
+
 Certified bound
 ---------------
 The solver's dual :math:`(\\lambda, Y')` is projected onto the cones (eigenvalues of :math:`Y'`
@@ -104,6 +113,8 @@ class MomentSDP:
     A, b : sparse matrix, ndarray
         SCS standard form rows: ``len(c0)`` non-negative rows, then the PSD block in SCS's
         half-vectorisation (lower triangle by columns, off-diagonal entries times :math:`\\sqrt 2`).
+    words : tuple
+        The words indexing :math:`\\Gamma` (:func:`qcoord.games.npa.npa_words`).
     """
 
     side: int
@@ -117,6 +128,7 @@ class MomentSDP:
     T: sp.csr_matrix
     A: sp.csc_matrix
     b: NDArray[np.float64]
+    words: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
 
     @property
     def psd_entries(self) -> int:
@@ -285,7 +297,44 @@ def moment_sdp(shape: tuple[int, int, int, int], level: str, identify_adjoints: 
     for arr in (iu, ju, moment, c0, bvec):
         arr.setflags(write=False)
     return MomentSDP(side=n, num_moments=num_m, rows=iu, cols=ju, moment=moment, C=C, c0=c0, basis=basis, T=T,
-                     A=A, b=bvec)
+                     A=A, b=bvec, words=tuple(words))
+
+
+def strategy_moments(sdp: MomentSDP, shape: tuple[int, int, int, int], state: NDArray[np.complex128],
+                     alice: NDArray[np.complex128], bob: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """The moments :math:`y_k = \\mathrm{Re}\\langle\\psi| S_i^\\dagger S_j |\\psi\\rangle` of a quantum strategy.
+
+    Parameters
+    ----------
+    sdp : MomentSDP
+    shape : (na, nb, nx, ny)
+    state : ndarray, shape (dA * dB,)
+        A pure state (the see-saw's output), index ``i * dB + j`` for ``|i>_A |j>_B``.
+    alice, bob : ndarray, shape (nx, na, dA, dA) and (ny, nb, dB, dB)
+        Projective measurements.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        A feasible point of the SDP (its moment matrix is a Gram matrix; its behaviour is the Born
+        rule's), used to warm-start SCS.
+    """
+    na, nb, _, _ = shape
+    dA, dB = alice.shape[-1], bob.shape[-1]
+    eye_a, eye_b = np.eye(dA), np.eye(dB)
+    vecs = np.empty((sdp.side, dA * dB), dtype=complex)
+    for i, (wa, wb) in enumerate(sdp.words):
+        v = np.asarray(state, dtype=complex).ravel()
+        for k in reversed(wb):  # S = A_1 ... A_p B_1 ... B_q applied right to left
+            v = np.kron(eye_a, bob[k // (nb - 1), k % (nb - 1)]) @ v
+        for k in reversed(wa):
+            v = np.kron(alice[k // (na - 1), k % (na - 1)], eye_b) @ v
+        vecs[i] = v
+    vals = np.einsum("ed,ed->e", vecs[sdp.rows].conj(), vecs[sdp.cols]).real
+    y = np.zeros(sdp.num_moments)
+    var = sdp.moment >= 0
+    y[sdp.moment[var]] = vals[var]
+    return y
 
 
 def _svec_position(n: int, r: NDArray[np.int64], c: NDArray[np.int64], order: str) -> NDArray[np.int64]:
@@ -410,15 +459,49 @@ def _label(name: str, opts: dict[str, Any]) -> str:
     return name + (f"({', '.join(f'{k}={v:g}' for k, v in opts.items())})" if opts else "")
 
 
-def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
-    """Solve with SCS: ``(status, x, lam, Y plain basis, out_of_time)``."""
+def _gap(sdp: MomentSDP, cvec: NDArray[np.float64], w: NDArray[np.float64], x: NDArray[np.float64], ydual: NDArray[np.float64]) -> float:
+    """Certified bound minus primal value of an SCS point (``inf`` if not finite)."""
+    P = sdp.c0.size
+    M = _unsvec(ydual[P:], sdp.side, "scs")
+    Y = np.asarray(sdp.T.T @ np.asarray(sdp.T.T @ M).T)
+    value = float(w @ (sdp.C @ x + sdp.c0))
+    out = certified_bound(sdp, w, ydual[:P], Y) - value
+    return out if math.isfinite(out) else float("inf")
+
+
+#: A solved SCS point whose certificate exceeds its value by more than this (in units of sum |W| = 1)
+#: is continued once at 10x tighter tolerances, warm-started from itself.
+POLISH_GAP = 2e-7
+
+
+def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
+             x0: NDArray[np.float64] | None = None,
+             polish_gap: tuple[float, NDArray[np.float64]] | None = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    """Solve with SCS (primal warm start ``x0`` if given): ``(status, x, lam, Y plain basis, out_of_time)``."""
     import scs
 
+    t_start = time.perf_counter()
     settings = dict(opts, verbose=False)
     if time_left is not None:
         settings["time_limit_secs"] = float(time_left)
     solver = scs.SCS({"A": sdp.A, "b": np.asarray(sdp.b), "c": cvec}, {"l": int(sdp.c0.size), "s": [sdp.side]}, **settings)
-    sol = solver.solve()
+    if x0 is None:
+        sol = solver.solve()
+    else:
+        sol = solver.solve(warm_start=True, x=np.asarray(x0, dtype=float), y=np.zeros(sdp.b.size), s=sdp.b - sdp.A @ x0)
+    if int(sol["info"]["status_val"]) == 1 and polish_gap is not None:
+        x, yd = np.asarray(sol["x"], dtype=float), np.asarray(sol["y"], dtype=float)
+        if _gap(sdp, cvec, polish_gap[1], x, yd) > polish_gap[0]:
+            # solved, but the dual residual left a loose certificate: continue from this point, 10x tighter
+            tight = dict(settings, eps_abs=settings.get("eps_abs", 1e-8) / 10, eps_rel=settings.get("eps_rel", 1e-8) / 10)
+            if time_left is not None:
+                tight["time_limit_secs"] = max(1e-3, float(time_left) - (time.perf_counter() - t_start))
+            solver2 = scs.SCS({"A": sdp.A, "b": np.asarray(sdp.b), "c": cvec}, {"l": int(sdp.c0.size), "s": [sdp.side]}, **tight)
+            sol2 = solver2.solve(warm_start=True, x=x, y=yd, s=np.asarray(sol["s"], dtype=float))
+            if int(sol2["info"]["status_val"]) in (1, 2):
+                x2, y2 = np.asarray(sol2["x"], dtype=float), np.asarray(sol2["y"], dtype=float)
+                if np.all(np.isfinite(x2)) and np.all(np.isfinite(y2)) and _gap(sdp, cvec, polish_gap[1], x2, y2) < _gap(sdp, cvec, polish_gap[1], x, yd):
+                    sol = dict(sol, x=x2, y=y2)
     info = sol["info"]
     code = int(info["status_val"])
     if code == -5:  # SCS_SIGINT: the user pressed Ctrl-C
@@ -436,8 +519,9 @@ def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], ti
     return status, np.asarray(sol["x"], dtype=float), ydual[:P], np.asarray(Y), out_of_time
 
 
-def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
-    """Solve with Clarabel (plain basis): ``(status, x, lam, Y, out_of_time)``."""
+def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
+                  x0: NDArray[np.float64] | None = None, polish_gap: Any = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    """Solve with Clarabel (plain basis; an interior point method takes no warm start, ``x0`` is ignored)."""
     import clarabel
 
     A, b = _clarabel_rows(sdp)
@@ -460,8 +544,11 @@ def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any
 
 
 def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[str], what: str,
-                     time_limit: float | None) -> ConicSolution:
+                     time_limit: float | None, x0: NDArray[np.float64] | None = None) -> ConicSolution:
     """Solve the SDP for objective weights ``w`` with the first solver that reaches ``"optimal"``.
+
+    ``x0`` (a feasible point, e.g. :func:`strategy_moments` of a see-saw strategy) warm-starts SCS; it
+    changes where the iterations start, not the problem, its optimum or the certificate.
 
     The attempts and their order follow :data:`CONIC_ATTEMPTS`; the semantics (time budget shared by
     the attempts, an inaccurate or time-capped attempt kept for its certified bound, a
@@ -496,7 +583,7 @@ def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[s
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    status, x, lam, Y, out_of_time = run(sdp, cvec, opts, left)
+                    status, x, lam, Y, out_of_time = run(sdp, cvec, opts, left, x0, (POLISH_GAP, w))
             except (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
                 tried.append(f"{label}: raised {type(exc).__name__}: {exc}")
                 break

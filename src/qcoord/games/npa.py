@@ -399,6 +399,10 @@ class NPAResult:
         ``{"build": s, "solve": s, "certificate": s, "total": s}`` in seconds (with the conic
         backend ``build`` is ~0 when the structure of the same shape and level is cached).
     game_name : str
+    warm_start : dict
+        How SCS was started (conic backend): empty for a cold start, else ``{"method": "seesaw",
+        "dim", "restarts", "seed", "value", "time_s"}`` of the see-saw strategy whose moments were
+        the starting point (``value`` in payoff units: a lower bound on the quantum value).
     sdp_size : dict
         The SDP as handed to the solver: ``side`` (n), ``moments`` (m), ``psd_rows`` (n(n+1)/2),
         ``linear_rows`` (the p >= 0 rows), ``nnz`` (non-zeros of the constraint matrix), ``basis``
@@ -417,6 +421,7 @@ class NPAResult:
     game_name: str = "game"
     tolerance: float = float("nan")
     sdp_size: dict[str, Any] = field(default_factory=dict)
+    warm_start: dict[str, Any] = field(default_factory=dict)
 
     def __float__(self) -> float:
         return float(self.value)
@@ -565,6 +570,7 @@ def npa_upper_bound(
     max_matrix_size: int = MAX_MATRIX_SIZE,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     backend: str = "conic",
+    warm_start: str | None = "auto",
 ) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
@@ -597,6 +603,15 @@ def npa_upper_bound(
         ``identify_adjoints``) and posed directly in SCS's / Clarabel's standard form
         (:mod:`qcoord.games._npa_conic`). ``"cvxpy"``: the same SDP modelled with cvxpy (the
         reference implementation; same value to solver tolerance, slower to set up).
+    warm_start : {"auto", "seesaw", None}
+        Conic backend, when SCS is tried first: ``"seesaw"`` starts SCS from the moments of a
+        see-saw strategy (:func:`~qcoord.games.seesaw.quantum_lower_bound` with ``dim = max(na, nb)``,
+        16 restarts, seed 0; recorded in ``result.warm_start``), a feasible point that is often
+        optimal; the SDP, its optimum and the certificate are unchanged. ``"auto"`` (default):
+        ``"seesaw"`` for games with two answers per party (measured on random 8x8 binary games at
+        level 2: 2.2 / 3.0 / 4.3 s instead of 38 / 4.6 / 11.6 s, ``benchmarks/bench_quantum.py``),
+        else a cold start (on ``chsh_d(4)`` at ``"1+ab"``, where the see-saw value is 5e-3 below the
+        bound, the warm start was slower: 22 s against 14 s). ``None``: cold start.
 
     Returns
     -------
@@ -639,11 +654,14 @@ def npa_upper_bound(
         raise GameError(f"time_limit: must be a number of seconds > 0 or None, got {time_limit!r}")
     if backend not in ("conic", "cvxpy"):
         raise GameError(f"backend: must be 'conic' or 'cvxpy', got {backend!r}")
+    if warm_start not in ("auto", "seesaw", None):
+        raise GameError(f"warm_start: must be 'auto', 'seesaw' or None, got {warm_start!r}")
     if backend == "conic":
-        r = _npa_conic_normalised(unit, level, solvers, identify_adjoints, time_limit)
+        r = _npa_conic_normalised(unit, level, solvers, identify_adjoints, time_limit, warm_start)
     else:
         r = _npa_normalised(unit, level, solvers, identify_adjoints, time_limit)
-    return replace(r, value=r.value * scale, certified_bound=r.certified_bound * scale, game_name=game.name)
+    warm = {**r.warm_start, "value": r.warm_start["value"] * scale} if r.warm_start else {}
+    return replace(r, value=r.value * scale, certified_bound=r.certified_bound * scale, game_name=game.name, warm_start=warm)
 
 
 def _trivial_bound(game: Game) -> float:
@@ -651,8 +669,37 @@ def _trivial_bound(game: Game) -> float:
     return float(np.asarray(game.weights).max(axis=(0, 1)).sum())
 
 
+#: See-saw used to warm-start SCS (``warm_start="seesaw"``): restarts and seed (fixed, so that a bound is
+#: reproducible; the strategy only moves SCS's starting point).
+WARM_START_RESTARTS = 16
+WARM_START_SEED = 0
+
+
+def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
+    """Moments of a see-saw strategy of ``game`` (a feasible point of ``sdp``) and its record; ``(None, {})`` if none."""
+    from ._npa_conic import strategy_moments
+    from .seesaw import quantum_lower_bound
+
+    na, nb, _, _ = game.shape
+    dim = max(2, na, nb)
+    t = time.perf_counter()
+    try:
+        q = quantum_lower_bound(game, dim=dim, restarts=WARM_START_RESTARTS, seed=WARM_START_SEED)
+        st = q.strategy
+        if np.asarray(st.state).ndim != 1:  # a density matrix: no Gram vectors to start from
+            return None, {}
+        x0 = strategy_moments(sdp, game.shape, np.asarray(st.state), np.asarray(st.alice), np.asarray(st.bob))
+    except (GameError, ValueError, AttributeError, MemoryError):  # no usable strategy: start cold
+        return None, {}
+    if not np.all(np.isfinite(x0)):
+        return None, {}
+    return x0, {"method": "seesaw", "dim": dim, "restarts": WARM_START_RESTARTS, "seed": WARM_START_SEED,
+                "value": float(q.value), "time_s": time.perf_counter() - t}
+
+
 def _npa_conic_normalised(
-    game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool, time_limit: float | None = None
+    game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool, time_limit: float | None = None,
+    warm_start: str | None = "auto",
 ) -> NPAResult:
     """:func:`npa_upper_bound` on a normalised game through :mod:`qcoord.games._npa_conic`."""
     from ._npa_conic import moment_sdp, solve_moment_sdp
@@ -665,7 +712,13 @@ def _npa_conic_normalised(
     if solvers is None:
         solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
     w = np.asarray(game.weights, dtype=float).ravel()
-    sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=time_limit)
+    x0, warm = None, {}
+    na, nb, _, _ = game.shape
+    if warm_start == "auto":
+        warm_start = "seesaw" if (na, nb) == (2, 2) else None
+    if warm_start == "seesaw" and solvers and solvers[0] == "SCS":
+        x0, warm = _seesaw_start(game, sdp)
+    sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=time_limit, x0=x0)
     t2 = time.perf_counter()
     if sol.status != "optimal":
         trivial = _trivial_bound(game)
@@ -691,6 +744,7 @@ def _npa_conic_normalised(
         game_name=game.name,
         tolerance=sol.tolerance,
         sdp_size={**sdp.size(), "backend": "conic"},
+        warm_start=warm,
     )
 
 
