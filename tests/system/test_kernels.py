@@ -63,10 +63,20 @@ def test_work_conservation_and_srpt_optimality(jobs):
     """Idle gaps do not depend on the discipline; busy time = total work; SRPT minimises sum of flow times."""
     release, size = jobs
     out = {d: run_queue(release, size, d) for d in DISCIPLINES}
+
+    def real_gaps(gs, ge):
+        # A gap shorter than float resolution can exist in one discipline's summation order and not in
+        # another's (a completion computed as r - 1 ulp instead of r + 1 ulp before a release r):
+        # compare the gaps that are longer than that.
+        keep = (ge - gs) > 1e-9 * max(1.0, float(np.max(ge, initial=0.0)))
+        return gs[keep], ge[keep]
+
+    ref_gs, ref_ge = real_gaps(out["fcfs"][1], out["fcfs"][2])
     for d in DISCIPLINES:
         comp, gs, ge, last = out[d]
-        np.testing.assert_allclose(gs, out["fcfs"][1], rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(ge, out["fcfs"][2], rtol=1e-12, atol=1e-9)
+        g0, g1 = real_gaps(gs, ge)
+        np.testing.assert_allclose(g0, ref_gs, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(g1, ref_ge, rtol=1e-12, atol=1e-9)
         assert np.all(comp >= release + size - 1e-9)
         if size.size:
             # time 0 .. last completion = idle gaps + total work

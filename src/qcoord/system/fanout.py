@@ -69,16 +69,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .baseline import Baseline, _show, baseline_from_spec, setup
-from .demand import Demand, TwoPoint, classify, demand_from_dict
+from .demand import Demand, TwoPoint
 from .interface import FORWARD, KEEP, RoutingError, ScenarioError
 from .result import METRICS, SimulationResult
 from .scenario import (
-    ARRIVAL_PROCESSES,
     DISCIPLINES,
+    DemandClasses,
+    _checked_demand_and_classes,
     NUM_UNIFORMS,
     _available_memory,
     _gib,
-    _increasing,
     _integer,
     _real,
     read_toml,
@@ -206,7 +206,7 @@ class GroupPolicy(Protocol):
 
 
 @dataclass(frozen=True)
-class FanoutScenario:
+class FanoutScenario(DemandClasses):
     """The N-server system with fan-out groups (module notes), frozen and validated.
 
     Parameters
@@ -293,18 +293,7 @@ class FanoutScenario:
                 f"arrival_process: must be 'poisson' or 'deterministic' for an N-server scenario, got {_show(self.arrival_process)}"
             )
         put("n_groups", _integer(self.n_groups, "n_groups", 2))
-        try:
-            put("demand", demand_from_dict(self.demand))
-        except ScenarioError:
-            raise
-        except RecursionError:
-            raise ScenarioError("demand: a value of the demand table is nested too deeply; expected numbers") from None
-        if self.class_edges is not None:
-            put("class_edges", _increasing(self.class_edges, "class_edges", lo=0.0, lo_open=True))
-        probs = self.demand.class_probs(self.edges)
-        if np.any(probs <= 0):
-            c = int(np.argmax(probs <= 0))
-            raise ScenarioError(f"class_edges: class {c} of {self.edges} is empty under {self.demand!r}; every class needs positive probability")
+        _checked_demand_and_classes(self)
         put("handoff_delay", _real(self.handoff_delay, "handoff_delay", lo=0.0))
         put("message_latency", _real(self.message_latency, "message_latency", lo=0.0))
         if self.discipline not in DISCIPLINES:
@@ -322,30 +311,7 @@ class FanoutScenario:
         put("seed", _integer(self.seed, "seed", 0))
 
     # ------------------------------------------------------------------ derived
-    @property
-    def edges(self) -> tuple[float, ...]:
-        """Class edges in use."""
-        return self.class_edges if self.class_edges is not None else tuple(self.demand.default_edges())
-
-    @property
-    def num_classes(self) -> int:
-        """Number of demand classes a server observes."""
-        return len(self.edges) + 1
-
-    @property
-    def class_probs(self) -> NDArray[np.float64]:
-        """Prior of each class."""
-        return self.demand.class_probs(self.edges)
-
-    @property
-    def class_means(self) -> NDArray[np.float64]:
-        """Mean demand per class."""
-        return self.demand.class_means(self.edges)
-
-    def classify(self, demand: Any) -> NDArray[np.int64]:
-        """Observed class of each demand."""
-        return classify(demand, self.edges)
-
+    # (edges, num_classes, class_probs, class_means, classify, seed_sequence: DemandClasses)
     @property
     def num_subsets(self) -> int:
         """Number of possible member sets (1 for ``"all"``)."""
@@ -373,12 +339,6 @@ class FanoutScenario:
         return self
 
     # ------------------------------------------------------------------ inputs
-    def seed_sequence(self, replication: int) -> np.random.SeedSequence:
-        """``SeedSequence(seed).spawn(replication + 1)[replication]``."""
-        if not 0 <= int(replication) < self.replications:
-            raise ScenarioError(f"replication: must be in [0, {self.replications - 1}], got {replication}")
-        return np.random.SeedSequence(self.seed).spawn(int(replication) + 1)[int(replication)]
-
     def draw_inputs(self, replication: int = 0) -> GroupInputs:
         """The random inputs of one replication (see the class notes for the order of the draws)."""
         rng = np.random.default_rng(self.seed_sequence(replication))

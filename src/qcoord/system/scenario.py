@@ -33,7 +33,7 @@ from .demand import Demand, TwoPoint, classify, demand_from_dict
 from .interface import PairInputs, ScenarioError
 
 __all__ = [
-    "Scenario", "ScenarioError", "UnknownFieldError", "read_toml", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS",
+    "Scenario", "DemandClasses", "ScenarioError", "UnknownFieldError", "read_toml", "ARRIVAL_PROCESSES", "DISCIPLINES", "NUM_UNIFORMS",
 ]
 
 ARRIVAL_PROCESSES = ("poisson", "deterministic", "trace")
@@ -89,8 +89,74 @@ def _increasing(values: Any, field_name: str, *, lo: float, lo_open: bool) -> tu
     return out
 
 
+def _checked_demand_and_classes(obj: Any) -> None:
+    """Validate and normalise ``obj.demand`` and ``obj.class_edges`` (every class must be non-empty).
+
+    Shared by :class:`Scenario` and :class:`qcoord.system.fanout.FanoutScenario`.
+    """
+    put = lambda name, value: object.__setattr__(obj, name, value)  # noqa: E731
+    try:
+        put("demand", demand_from_dict(obj.demand))
+    except ScenarioError:
+        raise
+    except RecursionError:  # a value nested too deeply to print or convert
+        raise ScenarioError("demand: a value of the demand table is nested too deeply; expected numbers") from None
+    except Exception as exc:  # pragma: no cover - defensive
+        raise ScenarioError(f"demand: invalid ({exc})") from None
+    if obj.class_edges is not None:
+        put("class_edges", _increasing(obj.class_edges, "class_edges", lo=0.0, lo_open=True))
+    probs = obj.demand.class_probs(obj.edges)
+    if np.any(probs <= 0):
+        k = int(np.argmax(probs <= 0))
+        raise ScenarioError(
+            f"class_edges: class {k} of {obj.edges} is empty under {obj.demand!r}; "
+            "every class needs positive probability"
+        )
+
+
+class DemandClasses:
+    """What a server observes of its customer's demand: the classes of a scenario with ``demand`` and
+    ``class_edges`` fields (mixed into :class:`Scenario` and the N-server ``FanoutScenario``), and the
+    seed of its replications."""
+
+    demand: Demand
+    class_edges: tuple[float, ...] | None
+    seed: int
+    replications: int
+
+    @property
+    def edges(self) -> tuple[float, ...]:
+        """The class edges in use (``class_edges`` or the demand's default split)."""
+        return self.class_edges if self.class_edges is not None else tuple(self.demand.default_edges())
+
+    @property
+    def num_classes(self) -> int:
+        """Number of demand classes a server can observe."""
+        return len(self.edges) + 1
+
+    @property
+    def class_probs(self) -> NDArray[np.float64]:
+        """Prior of each class, :math:`\\pi_k = P(e_{k-1} < s \\le e_k)`."""
+        return self.demand.class_probs(self.edges)
+
+    @property
+    def class_means(self) -> NDArray[np.float64]:
+        """Conditional mean demand per class, :math:`E[s \\mid \\text{class } k]` (time units)."""
+        return self.demand.class_means(self.edges)
+
+    def classify(self, demand: ArrayLike) -> NDArray[np.int64]:
+        """Observed class of each demand under this scenario's edges."""
+        return classify(demand, self.edges)
+
+    def seed_sequence(self, replication: int) -> np.random.SeedSequence:
+        """``SeedSequence(seed).spawn(replications)[replication]`` (independent of ``replications``)."""
+        if not 0 <= int(replication) < self.replications:
+            raise ScenarioError(f"replication: must be in [0, {self.replications - 1}], got {replication}")
+        return np.random.SeedSequence(self.seed).spawn(int(replication) + 1)[int(replication)]
+
+
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(DemandClasses):
     """The dual-work two-server system (model.md section 1), frozen and validated.
 
     Parameters
@@ -169,23 +235,7 @@ class Scenario:
             raise ScenarioError(
                 f"arrival_times: only allowed with arrival_process = 'trace', not {_show(self.arrival_process)}"
             )
-        try:
-            put("demand", demand_from_dict(self.demand))
-        except ScenarioError:
-            raise
-        except RecursionError:  # a value nested too deeply to print or convert
-            raise ScenarioError("demand: a value of the demand table is nested too deeply; expected numbers") from None
-        except Exception as exc:  # pragma: no cover - defensive
-            raise ScenarioError(f"demand: invalid ({exc})") from None
-        if self.class_edges is not None:
-            put("class_edges", _increasing(self.class_edges, "class_edges", lo=0.0, lo_open=True))
-        probs = self.demand.class_probs(self.edges)
-        if np.any(probs <= 0):
-            k = int(np.argmax(probs <= 0))
-            raise ScenarioError(
-                f"class_edges: class {k} of {self.edges} is empty under {self.demand!r}; "
-                "every class needs positive probability"
-            )
+        _checked_demand_and_classes(self)
         put("backlog_levels", _increasing(self.backlog_levels, "backlog_levels", lo=0.0, lo_open=False))
         put("handoff_delay", _real(self.handoff_delay, "handoff_delay", lo=0.0))
         put("message_latency", _real(self.message_latency, "message_latency", lo=0.0))
@@ -207,26 +257,7 @@ class Scenario:
         put("seed", _integer(self.seed, "seed", 0))
 
     # ------------------------------------------------------------------ derived quantities
-    @property
-    def edges(self) -> tuple[float, ...]:
-        """The class edges in use (``class_edges`` or the demand's default split)."""
-        return self.class_edges if self.class_edges is not None else tuple(self.demand.default_edges())
-
-    @property
-    def num_classes(self) -> int:
-        """Number of demand classes a server can observe."""
-        return len(self.edges) + 1
-
-    @property
-    def class_probs(self) -> NDArray[np.float64]:
-        """Prior of each class, :math:`\\pi_k = P(e_{k-1} < s \\le e_k)`."""
-        return self.demand.class_probs(self.edges)
-
-    @property
-    def class_means(self) -> NDArray[np.float64]:
-        """Conditional mean demand per class, :math:`E[s \\mid \\text{class } k]` (time units)."""
-        return self.demand.class_means(self.edges)
-
+    # (edges, num_classes, class_probs, class_means, classify, seed_sequence: DemandClasses)
     @property
     def num_backlog_levels(self) -> int:
         """Number of backlog levels a server observes (1 when backlog is not observed)."""
@@ -235,10 +266,6 @@ class Scenario:
     def backlog_level(self, work: ArrayLike) -> NDArray[np.int64]:
         """Observed backlog level of own unfinished ``work``: thresholds strictly below it."""
         return classify(work, self.backlog_levels)
-
-    def classify(self, demand: ArrayLike) -> NDArray[np.int64]:
-        """Observed class of each demand under this scenario's edges."""
-        return classify(demand, self.edges)
 
     @property
     def pair_rate(self) -> float:
@@ -271,12 +298,6 @@ class Scenario:
         return self
 
     # ------------------------------------------------------------------ random inputs
-    def seed_sequence(self, replication: int) -> np.random.SeedSequence:
-        """``SeedSequence(seed).spawn(replications)[replication]`` (independent of ``replications``)."""
-        if not 0 <= int(replication) < self.replications:
-            raise ScenarioError(f"replication: must be in [0, {self.replications - 1}], got {replication}")
-        return np.random.SeedSequence(self.seed).spawn(int(replication) + 1)[int(replication)]
-
     def draw_inputs(self, replication: int = 0) -> PairInputs:
         """The random inputs of one replication (common random numbers across policies).
 
