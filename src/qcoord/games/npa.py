@@ -581,8 +581,11 @@ def npa_upper_bound(
         ``1``, ``"1+ab"``, ``2`` (default), ``3``, ... or a string such as ``"2+aab"``. The moment
         matrix side grows roughly like ``(nx (na-1) + ny (nb-1))^k``.
     solvers : sequence of str, optional
-        cvxpy solvers in order of preference. Default: Clarabel then SCS when the moment matrix
-        side is at most ``CLARABEL_MAX_SIDE`` (30), else SCS (``eps=1e-8``) then Clarabel.
+        Solvers in order of preference (``"CLARABEL"``, ``"SCS"``; with ``backend="cvxpy"`` any
+        cvxpy solver name). Default: Clarabel then SCS when the moment matrix side is at most
+        ``CLARABEL_MAX_SIDE`` (30), else SCS (``eps=1e-8``) then Clarabel (the conic backend skips
+        Clarabel above side ``_npa_conic.CLARABEL_HARD_MAX_SIDE``, 120, where its dense KKT block
+        would need gigabytes).
     identify_adjoints : bool
         Standard NPA (default): moments of adjoint words are equal,
         :math:`\\Gamma(w) = \\Gamma(w^\\dagger)` (complex conjugates; equal in the real relaxation).
