@@ -57,7 +57,6 @@ the response and ``servers_used`` metrics (:data:`FANOUT_METRICS`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -376,22 +375,7 @@ class FanoutScenario(DemandClasses):
         except TypeError as exc:
             raise ScenarioError(f"{exc}; the fields are {[f.name for f in dataclasses.fields(self)]}") from None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dictionary (demand and baseline as tables)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.name in ("demand", "baseline"):
-                v = v.to_dict()
-            elif isinstance(v, tuple):
-                v = list(v)
-            out[f.name] = v
-        return out
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
+    # to_dict, to_json: DemandClasses
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "FanoutScenario":
         """Build from a mapping (unknown keys are an error naming the allowed fields)."""

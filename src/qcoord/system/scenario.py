@@ -116,8 +116,8 @@ def _checked_demand_and_classes(obj: Any) -> None:
 
 class DemandClasses:
     """What a server observes of its customer's demand: the classes of a scenario with ``demand`` and
-    ``class_edges`` fields (mixed into :class:`Scenario` and the N-server ``FanoutScenario``), and the
-    seed of its replications."""
+    ``class_edges`` fields (mixed into :class:`Scenario` and the N-server ``FanoutScenario``), the
+    seed of its replications, and the dictionary / JSON form of its fields."""
 
     demand: Demand
     class_edges: tuple[float, ...] | None
@@ -147,6 +147,22 @@ class DemandClasses:
     def classify(self, demand: ArrayLike) -> NDArray[np.int64]:
         """Observed class of each demand under this scenario's edges."""
         return classify(demand, self.edges)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dictionary of the dataclass fields (demand and baseline as ``{"kind": ...}`` tables)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if f.name in ("demand", "baseline"):
+                v = v.to_dict()
+            elif isinstance(v, tuple):
+                v = list(v)
+            out[f.name] = v
+        return out
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
 
     def seed_sequence(self, replication: int) -> np.random.SeedSequence:
         """``SeedSequence(seed).spawn(replications)[replication]`` (independent of ``replications``)."""
@@ -338,24 +354,7 @@ class Scenario(DemandClasses):
         """A copy with some fields changed (validated again); an unknown field is an :class:`UnknownFieldError`."""
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dictionary (demand and baseline as ``{"kind": ...}`` tables)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.name == "demand":
-                v = v.to_dict()
-            elif f.name == "baseline":
-                v = v.to_dict()
-            elif isinstance(v, tuple):
-                v = list(v)
-            out[f.name] = v
-        return out
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
+    # to_dict, to_json: DemandClasses
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Scenario":
         """Build from a mapping such as :meth:`to_dict` writes (unknown keys are an error)."""
