@@ -58,7 +58,7 @@ def test_matrix_sizes_and_levels() -> None:
     res = npa_upper_bound(chsh(), 2)
     assert res.matrix_size == 13  # + A0A1, A1A0, B0B1, B1B0
     assert res.level == "2"
-    assert set(res.timings) == {"build", "solve", "certificate", "total"}
+    assert {"build", "solve", "certificate", "total"} <= set(res.timings)  # + "symmetry" on the reduced path
     # Three outcomes: A^x_0 A^x_1 = 0, so same-question products are absent.
     words = npa_words(2, (3, 2), (1, 1))
     assert ((0, 1), ()) not in words and ((0,), (0,)) in words

@@ -5,6 +5,7 @@ the value):
 
 - :class:`Game`, :class:`DeterministicStrategy`, :class:`QuantumStrategy`, :func:`check_behaviour`
 - :func:`classical_value` (exact, certified), :func:`nonsignaling_value` (LP), :func:`is_nonsignaling`
+- :func:`npa_upper_bound` (certified; symmetry-reduced when :func:`game_symmetries` finds a group)
 - :mod:`~qcoord.games.library`: ``chsh``, ``chsh_d``, ``odd_cycle``, ``magic_square``, ``random_game``, ``GAMES``
 - constructors: ``xor_game``, ``repeat`` (also ``game ** k``), ``bcs_game``; ``has_perfect_strategy``
 - :mod:`~qcoord.games.bell`: :class:`BellExpression` (correlator, Collins-Gisin, probability forms) with
@@ -45,6 +46,8 @@ _EXPORTS: dict[str, str] = {
     "NPAResult": "npa",
     "SolverError": "npa",
     "npa_upper_bound": "npa",
+    "GameSymmetry": "symmetry",
+    "game_symmetries": "symmetry",
     "NotXORGameError": "xor",
     "XORResult": "xor",
     "is_xor_game": "xor",
@@ -101,6 +104,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .library import GAMES, chsh, chsh_d, get_game, magic_square, odd_cycle, random_game
     from .seesaw import QuantumResult, quantum_lower_bound
     from .npa import NPAResult, SolverError, npa_upper_bound
+    from .symmetry import GameSymmetry, game_symmetries
     from .xor import NotXORGameError, XORResult, is_xor_game, xor_quantum_value
     from .noise import NoAdvantageError, critical_visibility, noisy_value
     from .library import PerfectStrategyResult, bcs_game, has_perfect_strategy, repeat, xor_game
@@ -138,6 +142,8 @@ __all__ = [
     "npa_upper_bound",
     "NPAResult",
     "SolverError",
+    "game_symmetries",
+    "GameSymmetry",
     "xor_quantum_value",
     "XORResult",
     "NotXORGameError",

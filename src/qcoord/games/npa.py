@@ -571,6 +571,7 @@ def npa_upper_bound(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     backend: str = "conic",
     warm_start: str | None = "auto",
+    symmetry: str | None = "auto",
 ) -> NPAResult:
     """Upper bound on the quantum value of ``game`` from level ``level`` of the NPA hierarchy.
 
@@ -616,6 +617,17 @@ def npa_upper_bound(
         else a cold start (on ``chsh_d(4)`` at ``"1+ab"``, where the see-saw value is 5e-3 below the
         bound, the warm start was slower: 22 s against 14 s). ``None``: cold start.
 
+    symmetry : {"auto", None}
+        Conic backend, default solvers: ``"auto"`` (default) finds the game's symmetry group
+        (:func:`~qcoord.games.symmetry.game_symmetries`: question and answer relabelings that keep
+        every weight) and, when it is not trivial, solves the SDP restricted to group-invariant
+        moments with a block-diagonal moment matrix (:mod:`qcoord.games._npa_symmetry`; exact, same
+        optimum). The certificate is still computed in the full SDP, from the group-averaged dual;
+        the reduced point is checked to be feasible in the full SDP (smallest eigenvalue of its
+        moment matrix, recorded in ``result.sdp_size["symmetry"]``), else the full SDP is solved.
+        ``chsh_d(5)`` at ``"1+ab"`` (side 441, 58 360 moments, group order 2000): 33 invariant
+        variables, blocks of side <= 8, about 2 s instead of 80 s. ``None``: always the full SDP.
+
     Returns
     -------
     NPAResult
@@ -659,8 +671,10 @@ def npa_upper_bound(
         raise GameError(f"backend: must be 'conic' or 'cvxpy', got {backend!r}")
     if warm_start not in ("auto", "seesaw", None):
         raise GameError(f"warm_start: must be 'auto', 'seesaw' or None, got {warm_start!r}")
+    if symmetry not in ("auto", None):
+        raise GameError(f"symmetry: must be 'auto' or None, got {symmetry!r}")
     if backend == "conic":
-        r = _npa_conic_normalised(unit, level, solvers, identify_adjoints, time_limit, warm_start)
+        r = _npa_conic_normalised(unit, level, solvers, identify_adjoints, time_limit, warm_start, symmetry)
     else:
         r = _npa_normalised(unit, level, solvers, identify_adjoints, time_limit)
     warm = {**r.warm_start, "value": r.warm_start["value"] * scale} if r.warm_start else {}
@@ -700,18 +714,72 @@ def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
                 "value": float(q.value), "time_s": time.perf_counter() - t}
 
 
+#: A symmetry-reduced solution is used when its point is feasible for the full SDP to this tolerance
+#: (smallest eigenvalue of the full moment matrix) and Clarabel reports it solved; else the full SDP is solved.
+SYMMETRY_FEAS_TOL = 1e-7
+
+
+def _npa_symmetric(game: Game, sdp: Any, shape: tuple[int, ...], label: str, identify_adjoints: bool,
+                   time_limit: float | None, t0: float, t1: float) -> NPAResult | None:
+    """The symmetry-reduced solve (:mod:`qcoord.games._npa_symmetry`), or ``None`` to solve the full SDP."""
+    from ._npa_symmetry import SymmetryNotApplicable, cached_reduction, solve_reduced
+    from .symmetry import game_symmetries
+
+    try:
+        sym = game_symmetries(game)
+    except ImportError:  # pragma: no cover - pynauty is a dependency
+        return None
+    if sym.trivial:
+        return None
+    try:
+        red = cached_reduction(sdp, shape, label, identify_adjoints, sym)  # type: ignore[arg-type]
+    except SymmetryNotApplicable:
+        return None
+    t_red = time.perf_counter()
+    w = np.asarray(game.weights, dtype=float).ravel()
+    try:
+        sol, min_eig = solve_reduced(sdp, red, w, time_limit)
+    except SolverError:
+        return None
+    if sol.status != "optimal" or min_eig < -SYMMETRY_FEAS_TOL or not np.isfinite(sol.certified_bound):
+        return None
+    t2 = time.perf_counter()
+    p = np.clip((sdp.C @ sol.moments + sdp.c0).reshape(game.shape), 0.0, None)
+    p.setflags(write=False)
+    t3 = time.perf_counter()
+    return NPAResult(
+        value=float(sol.value),
+        level=label,
+        status=sol.status,
+        solver=sol.solver,
+        matrix_size=sdp.side,
+        num_moments=sdp.num_moments,
+        behaviour=p,
+        certified_bound=float(sol.certified_bound),
+        timings={"build": t1 - t0, "symmetry": t_red - t1, "solve": t2 - t_red, "certificate": t3 - t2, "total": t3 - t0},
+        game_name=game.name,
+        tolerance=sol.tolerance,
+        sdp_size={**sdp.size(), "backend": "conic", "symmetry": {**red.size(), "min_eigenvalue": min_eig}},
+    )
+
+
 def _npa_conic_normalised(
     game: Game, level: Level, solvers: Sequence[str] | None, identify_adjoints: bool, time_limit: float | None = None,
-    warm_start: str | None = "auto",
+    warm_start: str | None = "auto", symmetry: str | None = "auto",
 ) -> NPAResult:
     """:func:`npa_upper_bound` on a normalised game through :mod:`qcoord.games._npa_conic`."""
     from ._npa_conic import moment_sdp, solve_moment_sdp
 
     t0 = time.perf_counter()
     _, _, label = _parse_level(level)
-    sdp = moment_sdp(tuple(int(v) for v in game.shape), label, bool(identify_adjoints))
+    shape = tuple(int(v) for v in game.shape)
+    sdp = moment_sdp(shape, label, bool(identify_adjoints))
     n = sdp.side
     t1 = time.perf_counter()
+    if symmetry == "auto" and solvers is None:
+        reduced = _npa_symmetric(game, sdp, shape, label, identify_adjoints, time_limit, t0, t1)
+        if reduced is not None:
+            return reduced
     if solvers is None:
         solvers = ("CLARABEL", "SCS") if n <= CLARABEL_MAX_SIDE else ("SCS", "CLARABEL")
     w = np.asarray(game.weights, dtype=float).ravel()
