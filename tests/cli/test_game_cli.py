@@ -34,6 +34,7 @@ def test_full_json_on_chsh_with_strategies():
     assert doc["npa"]["certified_bound"] >= q["value"]
     assert doc["npa"]["certified_bound"] - doc["npa"]["value"] < 1e-6
     assert doc["npa"]["tolerance"] in (1e-8, 1e-7)
+    assert doc["npa"]["symmetry"]["group_order"] == 8  # CHSH is solved on invariant moments
     assert doc["nonsignaling"]["value"] == pytest.approx(1.0, abs=1e-9)
     for part in ("classical", "quantum", "npa", "nonsignaling"):
         assert doc[part]["time_s"] >= 0

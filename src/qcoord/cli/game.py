@@ -200,6 +200,9 @@ def _run(
             "solver": n.solver,
             "time_s": elapsed,
         }
+        if "symmetry" in n.sdp_size:  # solved on group-invariant moments (block-diagonal moment matrix)
+            info = n.sdp_size["symmetry"]
+            out["npa"]["symmetry"] = {k: info[k] for k in ("group_order", "variables", "distinct_blocks", "largest_block")}
     if "nonsignaling" in parts:
         with _stage(f"no-signalling value: LP with {na * nb * nx * ny:,} variables"):
             ns = G.nonsignaling_value(game)
@@ -234,7 +237,9 @@ def _print_table(console: Console, game: Game, out: dict[str, Any], raw: dict[st
         table.add_row(
             "NPA (certified upper bound)",
             f"{n['certified_bound']:.10f}",
-            f"level {n['level']} ({n['solver']}, tolerance {n['tolerance']:.0e}); solver optimum {n['value']:.10f}",
+            f"level {n['level']} ({n['solver']}, tolerance {n['tolerance']:.0e}); solver optimum {n['value']:.10f}"
+            + (f"; symmetry group of order {n['symmetry']['group_order']}, {n['symmetry']['variables']} invariant variables, "
+               f"blocks of side <= {n['symmetry']['largest_block']}" if "symmetry" in n else ""),
             f"{n['time_s']:.4f}",
         )
     if "nonsignaling" in out:
