@@ -155,3 +155,12 @@ def test_symmetry_argument_is_validated() -> None:
 def test_explicit_solvers_solve_the_full_sdp() -> None:
     r = npa_upper_bound(chsh_d(3), 1, solvers=["SCS"])
     assert "symmetry" not in r.sdp_size and r.solver.startswith("SCS")
+
+
+def test_a_level_not_closed_under_sub_words_solves_the_full_sdp() -> None:
+    # "1+aab" has the words A A' B but not A A': a dropped answer's expansion leaves the level's span,
+    # so the group does not act on it and the full SDP is solved (same value as symmetry=None)
+    r = npa_upper_bound(chsh(), "1+aab")
+    assert "symmetry" not in r.sdp_size
+    assert r.value == pytest.approx(npa_upper_bound(chsh(), "1+aab", symmetry=None).value, abs=1e-9)
+    assert npa_upper_bound(chsh(), 3).sdp_size["symmetry"]["group_order"] == 8  # level 3 is closed
