@@ -522,18 +522,26 @@ def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], ti
     return status, np.asarray(sol["x"], dtype=float), ydual[:P], np.asarray(Y), out_of_time
 
 
-def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
-                  x0: NDArray[np.float64] | None = None, polish_gap: Any = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
-    """Solve with Clarabel (plain basis; an interior point method takes no warm start, ``x0`` is ignored)."""
+def clarabel_settings(opts: dict[str, Any], time_left: float | None) -> Any:
+    """Clarabel settings: quiet, the given tolerances, the time left (seconds) if any."""
     import clarabel
 
-    A, b = _clarabel_rows(sdp)
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     for k, v in opts.items():
         setattr(settings, k, v)
     if time_left is not None:
         settings.time_limit = float(time_left)
+    return settings
+
+
+def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
+                  x0: NDArray[np.float64] | None = None, polish_gap: Any = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    """Solve with Clarabel (plain basis; an interior point method takes no warm start, ``x0`` is ignored)."""
+    import clarabel
+
+    A, b = _clarabel_rows(sdp)
+    settings = clarabel_settings(opts, time_left)
     m = sdp.num_moments
     P = sp.csc_matrix((m, m))
     cones = [clarabel.NonnegativeConeT(int(sdp.c0.size)), clarabel.PSDTriangleConeT(sdp.side)]

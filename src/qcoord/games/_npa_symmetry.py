@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from ._npa_conic import ConicSolution, MomentSDP, certified_bound
+from ._npa_conic import ConicSolution, MomentSDP, certified_bound, clarabel_settings
 from .symmetry import GameSymmetry
 
 #: Off-block entries of a random invariant moment matrix in the block basis must be below this
@@ -495,12 +495,7 @@ def solve_reduced(sdp: MomentSDP, red: ReducedSDP, w: NDArray[np.float64], time_
     q, A, b, cones, reps = _problem(sdp, red, w)
     label, status, best = "", "", None
     for opts in REDUCED_ATTEMPTS:
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        for k, v in opts.items():
-            setattr(settings, k, v)
-        if time_limit is not None:
-            settings.time_limit = float(time_limit)
+        settings = clarabel_settings(opts, time_limit)
         r = q.size
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -743,10 +743,18 @@ def _npa_symmetric(game: Game, sdp: Any, shape: tuple[int, ...], label: str, ide
         return None
     if sol.status != "optimal" or min_eig < -SYMMETRY_FEAS_TOL or not np.isfinite(sol.certified_bound):
         return None
+    return _conic_result(game, sdp, sol, label, {"build": t1 - t0, "symmetry": t_red - t1}, t_red,
+                         {"symmetry": {**red.size(), "min_eigenvalue": min_eig}}, {})
+
+
+def _conic_result(game: Game, sdp: Any, sol: Any, label: str, timings: dict[str, float], t_solve: float,
+                  size: dict[str, Any], warm: dict[str, Any]) -> NPAResult:
+    """The :class:`NPAResult` of a conic solution (``t_solve``: when the solve started)."""
     t2 = time.perf_counter()
     p = np.clip((sdp.C @ sol.moments + sdp.c0).reshape(game.shape), 0.0, None)
     p.setflags(write=False)
     t3 = time.perf_counter()
+    t0 = t_solve - sum(timings.values())
     return NPAResult(
         value=float(sol.value),
         level=label,
@@ -756,10 +764,11 @@ def _npa_symmetric(game: Game, sdp: Any, shape: tuple[int, ...], label: str, ide
         num_moments=sdp.num_moments,
         behaviour=p,
         certified_bound=float(sol.certified_bound),
-        timings={"build": t1 - t0, "symmetry": t_red - t1, "solve": t2 - t_red, "certificate": t3 - t2, "total": t3 - t0},
+        timings={**timings, "solve": t2 - t_solve, "certificate": t3 - t2, "total": t3 - t0},
         game_name=game.name,
         tolerance=sol.tolerance,
-        sdp_size={**sdp.size(), "backend": "conic", "symmetry": {**red.size(), "min_eigenvalue": min_eig}},
+        sdp_size={**sdp.size(), "backend": "conic", **size},
+        warm_start=warm,
     )
 
 
@@ -790,7 +799,6 @@ def _npa_conic_normalised(
     if warm_start == "seesaw" and solvers and solvers[0] == "SCS":
         x0, warm = _seesaw_start(game, sdp)
     sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=time_limit, x0=x0)
-    t2 = time.perf_counter()
     if sol.status != "optimal":
         trivial = _trivial_bound(game)
         if not sol.certified_bound < trivial:
@@ -799,24 +807,7 @@ def _npa_conic_normalised(
                 f"and the dual solution certifies only {sol.certified_bound:.6g}, no better than the trivial bound {trivial:.6g}; "
                 "use a lower level, or raise time_limit"
             )
-    p = np.clip((sdp.C @ sol.moments + sdp.c0).reshape(game.shape), 0.0, None)
-    p.setflags(write=False)
-    t3 = time.perf_counter()
-    return NPAResult(
-        value=float(sol.value),
-        level=label,
-        status=sol.status,
-        solver=sol.solver,
-        matrix_size=n,
-        num_moments=sdp.num_moments,
-        behaviour=p,
-        certified_bound=float(sol.certified_bound),
-        timings={"build": t1 - t0, "solve": t2 - t1, "certificate": t3 - t2, "total": t3 - t0},
-        game_name=game.name,
-        tolerance=sol.tolerance,
-        sdp_size={**sdp.size(), "backend": "conic"},
-        warm_start=warm,
-    )
+    return _conic_result(game, sdp, sol, label, {"build": t1 - t0}, t1, {}, warm)
 
 
 def _npa_normalised(
