@@ -164,3 +164,31 @@ def test_a_level_not_closed_under_sub_words_solves_the_full_sdp() -> None:
     assert "symmetry" not in r.sdp_size
     assert r.value == pytest.approx(npa_upper_bound(chsh(), "1+aab", symmetry=None).value, abs=1e-9)
     assert npa_upper_bound(chsh(), 3).sdp_size["symmetry"]["group_order"] == 8  # level 3 is closed
+
+
+def _brute_force_order(W: np.ndarray) -> int:
+    """The number of relabelings (question permutations, answer permutations per question) keeping W."""
+    import itertools
+
+    na, nb, nx, ny = W.shape
+    count = 0
+    for sa in itertools.permutations(range(nx)):
+        for sb in itertools.permutations(range(ny)):
+            for ta in itertools.product(list(itertools.permutations(range(na))), repeat=nx):
+                for tb in itertools.product(list(itertools.permutations(range(nb))), repeat=ny):
+                    if np.array_equal(_relabel(W, np.array(sa), np.array(ta), np.array(sb), np.array(tb)), W):
+                        count += 1
+    return count
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([(2, 2), (2, 3), (3, 2)]), st.booleans())
+def test_group_order_equals_a_brute_force_count(seed: int, sizes: tuple[int, int], sparse: bool) -> None:
+    # nauty's group order against counting every relabeling (small games, integer weights with ties)
+    na, nx = sizes
+    rng = np.random.default_rng(seed)
+    W = rng.integers(0, 2 if sparse else 3, size=(na, na, nx, nx)).astype(float)
+    if W.max() == 0:
+        W[0, 0, 0, 0] = 1.0
+    game = Game(np.full((nx, nx), 1.0 / nx**2), W, name="brute")
+    assert game_symmetries(game).order == _brute_force_order(np.asarray(game.weights))
