@@ -228,3 +228,30 @@ def test_seesaw_warm_start_is_a_feasible_point_and_changes_nothing_but_the_start
     assert w @ (sdp.C @ x0 + sdp.c0) == pytest.approx(q.value, abs=1e-12)
     with pytest.raises(GameError, match="^warm_start: must be 'auto', 'seesaw' or None"):
         npa_upper_bound(g, 1, warm_start="yes")
+    # the dual warm start came from levels 1 and 1+ab, solved in turn
+    assert warm.warm_start["dual"]["levels"] == ["1", "1+ab"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_embedded_dual_is_feasible_for_the_larger_level_with_the_same_bound(seed: int) -> None:
+    # (lambda, Y) of level 1 padded with zeros satisfies level 2's dual constraints exactly: the
+    # certified bound computed in level 2 equals the one computed in level 1
+    import scs
+
+    from qcoord.games._npa_conic import embed_dual
+
+    g = random_game(4, 4, seed=seed, kind="binary")
+    u, _ = normalised(g)
+    w = np.asarray(u.weights).ravel()
+    small, big = moment_sdp(g.shape, "1"), moment_sdp(g.shape, "2")
+    sol = scs.SCS({"A": small.A, "b": np.asarray(small.b), "c": -(small.C.T @ w)}, {"l": int(small.c0.size), "s": [small.side]},
+                  eps_abs=1e-7, eps_rel=1e-7, verbose=False).solve()
+    P = small.c0.size
+    y_small = np.asarray(sol["y"])
+    y_big = embed_dual(y_small, small, big)
+    b_small = certified_bound(small, w, y_small[:P], _unsvec(y_small[P:], small.side, "scs"))
+    b_big = certified_bound(big, w, y_big[:P], _unsvec(y_big[P:], big.side, "scs"))
+    assert b_big == pytest.approx(b_small, abs=1e-12)
+    assert b_big >= npa_upper_bound(u, 2).value - 1e-7  # a valid (looser) level-2 bound (normalised units)
+    with pytest.raises(ValueError, match="plain word basis"):
+        embed_dual(y_small, moment_sdp((3, 3, 2, 2), "1"), moment_sdp((3, 3, 2, 2), "2"))

@@ -44,7 +44,11 @@ Warm start and polish (SCS)
 SCS (ADMM) can be started from any point; :func:`strategy_moments` turns a quantum strategy (the
 see-saw's, see ``warm_start`` of :func:`qcoord.games.npa.npa_upper_bound`) into the moments of a
 feasible point, often an optimal one. On random 8x8 binary games at level 2 this took SCS from 8800 /
-2450 iterations to 425 / 900. A solved point whose certificate is more than :data:`POLISH_GAP` above
+2450 iterations to 425 / 900. The dual side is started too (:func:`dual_start`): the smaller standard
+levels (``1``, then ``"1+ab"``) are solved in turn, each started from the strategy and the previous
+dual, and the last dual, padded with zeros (:func:`embed_dual`: exactly dual-feasible for the larger
+level, with the smaller level's bound), starts the target; with both a near-optimal primal and dual,
+SCS on 8x8 level 2 stops after 0-50 iterations instead of 350-900. A solved point whose certificate is more than :data:`POLISH_GAP` above
 its value is continued once, warm-started from itself at 10x tighter tolerances (for at most a
 quarter of the iterations it took). Neither changes the
 SDP, its optimum or the rigour of the certificate.
@@ -478,8 +482,9 @@ POLISH_GAP = 2e-7
 
 def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
              x0: NDArray[np.float64] | None = None,
-             polish_gap: tuple[float, NDArray[np.float64]] | None = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
-    """Solve with SCS (primal warm start ``x0`` if given): ``(status, x, lam, Y plain basis, out_of_time)``."""
+             polish_gap: tuple[float, NDArray[np.float64]] | None = None,
+             y0: NDArray[np.float64] | None = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    """Solve with SCS (primal warm start ``x0``, dual ``y0`` in SCS's rows, if given): ``(status, x, lam, Y plain basis, out_of_time)``."""
     import scs
 
     t_start = time.perf_counter()
@@ -490,7 +495,8 @@ def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], ti
     if x0 is None:
         sol = solver.solve()
     else:
-        sol = solver.solve(warm_start=True, x=np.asarray(x0, dtype=float), y=np.zeros(sdp.b.size), s=sdp.b - sdp.A @ x0)
+        y_start = np.zeros(sdp.b.size) if y0 is None else np.asarray(y0, dtype=float)
+        sol = solver.solve(warm_start=True, x=np.asarray(x0, dtype=float), y=y_start, s=sdp.b - sdp.A @ x0)
     if int(sol["info"]["status_val"]) == 1 and polish_gap is not None:
         x, yd = np.asarray(sol["x"], dtype=float), np.asarray(sol["y"], dtype=float)
         if _gap(sdp, cvec, polish_gap[1], x, yd) > polish_gap[0]:
@@ -536,8 +542,9 @@ def clarabel_settings(opts: dict[str, Any], time_left: float | None) -> Any:
 
 
 def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
-                  x0: NDArray[np.float64] | None = None, polish_gap: Any = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
-    """Solve with Clarabel (plain basis; an interior point method takes no warm start, ``x0`` is ignored)."""
+                  x0: NDArray[np.float64] | None = None, polish_gap: Any = None,
+                  y0: NDArray[np.float64] | None = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+    """Solve with Clarabel (plain basis; an interior point method takes no warm start, ``x0`` and ``y0`` are ignored)."""
     import clarabel
 
     A, b = _clarabel_rows(sdp)
@@ -555,11 +562,13 @@ def _run_clarabel(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any
 
 
 def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[str], what: str,
-                     time_limit: float | None, x0: NDArray[np.float64] | None = None) -> ConicSolution:
+                     time_limit: float | None, x0: NDArray[np.float64] | None = None,
+                     y0: NDArray[np.float64] | None = None) -> ConicSolution:
     """Solve the SDP for objective weights ``w`` with the first solver that reaches ``"optimal"``.
 
-    ``x0`` (a feasible point, e.g. :func:`strategy_moments` of a see-saw strategy) warm-starts SCS; it
-    changes where the iterations start, not the problem, its optimum or the certificate.
+    ``x0`` (a feasible point, e.g. :func:`strategy_moments` of a see-saw strategy) and ``y0`` (a dual
+    point in SCS's rows, e.g. :func:`dual_start`) warm-start SCS; they change where the iterations
+    start, not the problem, its optimum or the certificate.
 
     The attempts and their order follow :data:`CONIC_ATTEMPTS`; the semantics (time budget shared by
     the attempts, an inaccurate or time-capped attempt kept for its certified bound, a
@@ -594,7 +603,7 @@ def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[s
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    status, x, lam, Y, out_of_time = run(sdp, cvec, opts, left, x0, (POLISH_GAP, w))
+                    status, x, lam, Y, out_of_time = run(sdp, cvec, opts, left, x0, (POLISH_GAP, w), y0)
             except (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
                 tried.append(f"{label}: raised {type(exc).__name__}: {exc}")
                 break
@@ -612,3 +621,89 @@ def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[s
     if best is not None:
         return best
     raise SolverError(f"{what}: no solver returned an optimal solution ({'; '.join(tried)})")
+
+
+# --------------------------------------------------------------------------- dual warm start
+#: Standard levels tried, smallest first, as dual warm starts of a larger level (each one's words are a
+#: subset of the next one's): see :func:`dual_start`.
+DUAL_CHAIN = ("1", "1+ab", "2", "3")
+
+#: SCS settings of the chain's intermediate solves (a warm start needs a good dual, not a certified one).
+DUAL_CHAIN_SCS = {"eps_abs": 1e-6, "eps_rel": 1e-6, "max_iters": 2000}
+
+
+def embed_dual(ydual: NDArray[np.float64], small: MomentSDP, big: MomentSDP) -> NDArray[np.float64]:
+    """A dual point of ``small`` (SCS rows) as a dual point of ``big``, a level with more words.
+
+    With :math:`Y` padded by zeros on the new words, :math:`(\\lambda, Y)` satisfies the larger
+    level's dual constraints exactly (a moment that appears only in new entries gets no weight, the
+    others get the same as before), with the same objective: the smaller level's bound. Both SDPs
+    must be in the plain word basis.
+    """
+    if small.basis != "plain" or big.basis != "plain":
+        raise ValueError("embed_dual: both SDPs must be in the plain word basis")
+    index = {w: i for i, w in enumerate(big.words)}
+    emb = np.array([index[w] for w in small.words], dtype=np.int64)
+    P = small.c0.size
+    Ys = _unsvec(np.asarray(ydual)[P:], small.side, "scs")
+    n = big.side
+    Yb = np.zeros((n, n))
+    Yb[np.ix_(emb, emb)] = Ys
+    su, sv = np.triu_indices(n)
+    return np.concatenate([np.asarray(ydual)[:P], Yb[su, sv] * np.where(su == sv, 1.0, math.sqrt(2.0))])
+
+
+def dual_start(target: MomentSDP, shape: tuple[int, int, int, int], identify_adjoints: bool, w: NDArray[np.float64],
+               strategy: tuple[NDArray[np.complex128], NDArray[np.complex128], NDArray[np.complex128]],
+               time_left: float | None) -> tuple[NDArray[np.float64] | None, dict[str, Any]]:
+    """A dual warm start for ``target`` from the smaller standard levels, solved in turn.
+
+    Each level of :data:`DUAL_CHAIN` whose words are a proper subset of the target's is solved by SCS
+    (:data:`DUAL_CHAIN_SCS`), started from the strategy's moments (primal) and the previous level's
+    dual (:func:`embed_dual`); the last dual, embedded in the target, is returned with a record
+    (levels, iterations, seconds). With an optimal see-saw strategy and a near-optimal dual, SCS on the
+    target often stops within a few dozen iterations (random 8x8 binary games at level 2: 0-50
+    instead of 350-900). ``(None, {})`` when no smaller level applies.
+    """
+    import scs
+
+    from .npa import moment_matrix_size
+
+    t0 = time.perf_counter()
+    words = set(target.words)
+    chain = []
+    na, nb, nx, ny = shape
+    for level in DUAL_CHAIN:
+        if moment_matrix_size(level, (na, nb), (nx, ny), stop_above=target.side) >= target.side:
+            continue  # not smaller: never built
+        small = moment_sdp(shape, level, identify_adjoints)
+        if small.side < target.side and set(small.words) <= words and small.basis == "plain" and target.basis == "plain":
+            chain.append((level, small))
+    if not chain:
+        return None, {}
+    state, alice, bob = strategy
+    prev: tuple[NDArray[np.float64], MomentSDP] | None = None
+    record: dict[str, Any] = {"levels": [], "iterations": []}
+    for level, small in chain:
+        if time_left is not None and time.perf_counter() - t0 > 0.25 * time_left:
+            break  # the chain may use a quarter of the budget at most
+        x0 = strategy_moments(small, shape, state, alice, bob)
+        y0 = np.zeros(small.b.size) if prev is None else embed_dual(prev[0], prev[1], small)
+        cvec = -(small.C.T @ w)
+        settings = dict(DUAL_CHAIN_SCS, verbose=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = scs.SCS({"A": small.A, "b": np.asarray(small.b), "c": cvec}, {"l": int(small.c0.size), "s": [small.side]},
+                          **settings).solve(warm_start=True, x=x0, y=y0, s=small.b - small.A @ x0)
+        if int(sol["info"]["status_val"]) == -5:  # Ctrl-C
+            raise KeyboardInterrupt
+        y = np.asarray(sol["y"], dtype=float)
+        if not np.all(np.isfinite(y)):
+            break
+        prev = (y, small)
+        record["levels"].append(level)
+        record["iterations"].append(int(sol["info"]["iter"]))
+    if prev is None:
+        return None, {}
+    record["time_s"] = time.perf_counter() - t0
+    return embed_dual(prev[0], prev[1], target), record

@@ -611,7 +611,9 @@ def npa_upper_bound(
         Conic backend, when SCS is tried first: ``"seesaw"`` starts SCS from the moments of a
         see-saw strategy (:func:`~qcoord.games.seesaw.quantum_lower_bound` with ``dim = max(na, nb)``,
         16 restarts, seed 0; recorded in ``result.warm_start``), a feasible point that is often
-        optimal; the SDP, its optimum and the certificate are unchanged. ``"auto"`` (default):
+        optimal, and its dual from the smaller standard levels solved in turn
+        (:func:`qcoord.games._npa_conic.dual_start`, recorded under ``warm_start["dual"]``); the SDP,
+        its optimum and the certificate are unchanged. ``"auto"`` (default):
         ``"seesaw"`` for games with two answers per party (measured on random 8x8 binary games at
         level 2: 2.2 / 3.0 / 4.3 s instead of 38 / 4.6 / 11.6 s, ``benchmarks/bench_quantum.py``),
         else a cold start (on ``chsh_d(4)`` at ``"1+ab"``, where the see-saw value is 5e-3 below the
@@ -693,7 +695,8 @@ WARM_START_SEED = 0
 
 
 def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
-    """Moments of a see-saw strategy of ``game`` (a feasible point of ``sdp``) and its record; ``(None, {})`` if none."""
+    """Moments of a see-saw strategy of ``game`` (a feasible point of ``sdp``) and its record (with the
+    strategy under ``"_strategy"``); ``(None, {})`` if none."""
     from ._npa_conic import strategy_moments
     from .seesaw import quantum_lower_bound
 
@@ -711,7 +714,8 @@ def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
     if not np.all(np.isfinite(x0)):
         return None, {}
     return x0, {"method": "seesaw", "dim": dim, "restarts": WARM_START_RESTARTS, "seed": WARM_START_SEED,
-                "value": float(q.value), "time_s": time.perf_counter() - t}
+                "value": float(q.value), "time_s": time.perf_counter() - t,
+                "_strategy": (np.asarray(st.state), np.asarray(st.alice), np.asarray(st.bob))}
 
 
 #: A symmetry-reduced solution is used when its point is feasible for the full SDP to this tolerance
@@ -796,9 +800,18 @@ def _npa_conic_normalised(
     na, nb, _, _ = game.shape
     if warm_start == "auto":
         warm_start = "seesaw" if (na, nb) == (2, 2) else None
+    y0 = None
     if warm_start == "seesaw" and solvers and solvers[0] == "SCS":
         x0, warm = _seesaw_start(game, sdp)
-    sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=time_limit, x0=x0)
+        strategy = warm.pop("_strategy", None)
+        if strategy is not None:
+            from ._npa_conic import dual_start
+
+            y0, dual = dual_start(sdp, shape, bool(identify_adjoints), w, strategy, time_limit)  # type: ignore[arg-type]
+            if dual:
+                warm["dual"] = dual
+    left = None if time_limit is None else max(1e-3, time_limit - (time.perf_counter() - t0))
+    sol = solve_moment_sdp(sdp, w, solvers, what=f"npa_upper_bound(level={label}) on {game.name!r}", time_limit=left, x0=x0, y0=y0)
     if sol.status != "optimal":
         trivial = _trivial_bound(game)
         if not sol.certified_bound < trivial:
