@@ -629,6 +629,9 @@ def solve_moment_sdp(sdp: MomentSDP, w: NDArray[np.float64], solvers: Sequence[s
 DUAL_CHAIN = ("1", "1+ab", "2", "3")
 
 #: SCS settings of the chain's intermediate solves (a warm start needs a good dual, not a certified one).
+#: Measured on random 8x8 binary games (seeds 1-8) at level 2, total seconds per game: this chain
+#: 0.11-1.56 s; a cap of 20 000 iterations 0.11-1.53 s (no better); "1+ab" alone 0.66-2.93 s; level 1
+#: by Clarabel (an interior, not an extreme, dual point) 0.14-1.48 s but slower on most seeds.
 DUAL_CHAIN_SCS = {"eps_abs": 1e-6, "eps_rel": 1e-6, "max_iters": 2000}
 
 
