@@ -21,7 +21,8 @@ comparing (the exact comparison, with toqito's relaxation solved by Clarabel, is
 
 Part 3, NPA at scale (``--npa-only`` runs just this part): level 2 on a random 8x8 binary game
 (side 193, 8928 moments) with the direct conic path (``backend="conic"``, the default: structure
-built cold and then cached, SCS started from a see-saw strategy's moments; also timed cold) against the cvxpy model (``backend="cvxpy"``, the path before) and
+built cold and then cached, SCS started from a see-saw strategy's moments and from the duals of
+levels 1 and "1+ab" solved in turn; also timed cold) against the cvxpy model (``backend="cvxpy"``, the path before) and
 toqito's ``commuting_measurement_value_upper_bound(2)`` (run once in a subprocess capped at
 ``--toqito-cap`` seconds and 6 GB, since its complex 193x193 model is solved by cvxpy's default solver);
 two more seeds (conic vs cvxpy); then CHSH_d, d = 3..5, at level "1+ab" (sides 49, 169, 441): the default

@@ -615,7 +615,8 @@ def npa_upper_bound(
         (:func:`qcoord.games._npa_conic.dual_start`, recorded under ``warm_start["dual"]``); the SDP,
         its optimum and the certificate are unchanged. ``"auto"`` (default):
         ``"seesaw"`` for games with two answers per party (measured on random 8x8 binary games at
-        level 2: 2.2 / 3.0 / 4.3 s instead of 38 / 4.6 / 11.6 s, ``benchmarks/bench_quantum.py``),
+        level 2, seeds 1 / 2 / 8: 0.82 / 0.98 / 0.54 s, against 65 s cold and 66 / 7.9 / 17 s with
+        the cvxpy path, ``benchmarks/bench_quantum.py``),
         else a cold start (on ``chsh_d(4)`` at ``"1+ab"``, where the see-saw value is 5e-3 below the
         bound, the warm start was slower: 22 s against 14 s). ``None``: cold start.
 
