@@ -328,15 +328,27 @@ def test_tables_match_independent_kronecker_born_rule(seed):
         assert np.allclose(s.behaviour(v), _born_by_kron(strat, v), atol=1e-12)
 
 
-def test_chsh_win_rate_matches_toqito_quantum_value():
+def test_chsh_win_rate_matches_toqito_quantum_value(monkeypatch):
     """Peer check: the sampled CHSH win rate of our settings equals toqito's quantum value of CHSH."""
-    from toqito.nonlocal_games.nonlocal_game import NonlocalGame
+    import functools
+
+    import toqito.nonlocal_games.nonlocal_game as toqito_game
+    from toqito.rand import random_povm
 
     pred = np.zeros((2, 2, 2, 2))
     for a, b, x, y in np.ndindex(2, 2, 2, 2):
         pred[a, b, x, y] = float((a ^ b) == (x & y))
-    np.random.seed(0)  # toqito's see-saw starts from random measurements drawn with the legacy global RNG
-    q = NonlocalGame(np.full((2, 2), 0.25), pred).quantum_value_lower_bound(iters=5, tol=1e-6)
+    # toqito 1.1.8's see-saw starts from random_povm(..., seed=None), an unseeded default_rng, and from
+    # some starts it stops at the classical 3/4 (seeds 0 and 1 do: 0.749996); so it is seeded here and
+    # started again until it leaves the classical value (seed 2 does at once; a lower bound from any
+    # start is still a lower bound)
+    values = []
+    for seed in (2, 0, 1, 3, 4):
+        monkeypatch.setattr(toqito_game, "random_povm", functools.partial(random_povm, seed=seed))
+        values.append(toqito_game.NonlocalGame(np.full((2, 2), 0.25), pred).quantum_value_lower_bound(iters=5, tol=1e-6))
+        if values[-1] > 0.75 + 1e-3:
+            break
+    q = max(values)
     n = 1_000_000
     rng = np.random.default_rng(np.random.SeedSequence(23))
     x, y = rng.integers(0, 2, n), rng.integers(0, 2, n)
