@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from ._npa_conic import ConicSolution, MomentSDP, certified_bound, clarabel_settings
+from ._npa_conic import ConicSolution, MomentSDP, _unsvec, certified_bound, clarabel_settings
 from .symmetry import GameSymmetry
 
 #: Off-block entries of a random invariant moment matrix in the block basis must be below this
@@ -317,7 +317,8 @@ def build_reduction(sdp: MomentSDP, shape: tuple[int, int, int, int], sym: GameS
     t3 = time.perf_counter()
 
     # blocks: eigenspaces of a random symmetric group-algebra element on range(E)
-    Wq, _ = np.linalg.qr(E.toarray())
+    Ed = E.toarray()
+    Wq, _ = np.linalg.qr(Ed)
     X = np.zeros((nf, nf))
     cur = np.arange(nf)
     for _ in range(ALGEBRA_SAMPLES):
@@ -328,7 +329,7 @@ def build_reduction(sdp: MomentSDP, shape: tuple[int, int, int, int], sym: GameS
         X[cur, np.arange(nf)] += c
     Xr = Wq.T @ X @ Wq
     _, Qe = np.linalg.eigh(0.5 * (Xr + Xr.T))
-    Mfull = Qe.T @ (Wq.T @ E.toarray())  # M Gamma M^T = Q' W' Gamma_FP W Q'
+    Mfull = Qe.T @ (Wq.T @ Ed)  # M Gamma M^T = Q' W' Gamma_FP W Q'
 
     def invariant_gamma(z: NDArray[np.float64]) -> NDArray[np.float64]:
         G = np.zeros((n, n))
@@ -401,7 +402,6 @@ def build_reduction(sdp: MomentSDP, shape: tuple[int, int, int, int], sym: GameS
         la, lb = sym.alice[g][x * na + a], sym.bob[g][y * nb + b]
         beh_maps.append(np.ravel_multi_index((la % na, lb % nb, la // na, lb // nb), shape))
     beh_orbit = _orbits(na * nb * nx * ny, beh_maps)
-    Ed = E.toarray()
     pinv = np.linalg.solve(Ed.T @ Ed, Ed.T)
     t5 = time.perf_counter()
     for arr in (y0, Nmat, pair_orbit, beh_orbit, pinv, *bases, *consts, *lins):
@@ -464,7 +464,6 @@ def _symmetrised_dual(sdp: MomentSDP, red: ReducedSDP, lam_rep: NDArray[np.float
     """The full SDP's dual ``(lambda, Y)`` of a reduced dual point, averaged over the group."""
     orbit = red.behaviour_orbit
     size = np.bincount(orbit).astype(float)
-    lam = np.zeros(orbit.size)
     lam_orbit = np.zeros(size.size)
     lam_orbit[orbit[reps]] = np.clip(lam_rep, 0.0, None)
     lam = lam_orbit[orbit] / size[orbit]  # the orbit's multiplier shared by its equal rows
@@ -517,8 +516,6 @@ def solve_reduced(sdp: MomentSDP, red: ReducedSDP, w: NDArray[np.float64], time_
     nrep = reps.size
     lam_rep, off = dual[:nrep], nrep
     Yblocks = []
-    from ._npa_conic import _unsvec
-
     for side in red.blocks:
         k = side * (side + 1) // 2
         Yblocks.append(_unsvec(dual[off:off + k], side, "clarabel") if side > 1 else dual[off:off + 1].reshape(1, 1))

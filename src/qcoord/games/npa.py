@@ -695,9 +695,9 @@ WARM_START_RESTARTS = 16
 WARM_START_SEED = 0
 
 
-def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
-    """Moments of a see-saw strategy of ``game`` (a feasible point of ``sdp``) and its record (with the
-    strategy under ``"_strategy"``); ``(None, {})`` if none."""
+def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any], Any]:
+    """Moments of a see-saw strategy of ``game`` (a feasible point of ``sdp``), its record and the
+    strategy ``(state, alice, bob)``; ``(None, {}, None)`` if none."""
     from ._npa_conic import strategy_moments
     from .seesaw import quantum_lower_bound
 
@@ -708,15 +708,15 @@ def _seesaw_start(game: Game, sdp: Any) -> tuple[Any, dict[str, Any]]:
         q = quantum_lower_bound(game, dim=dim, restarts=WARM_START_RESTARTS, seed=WARM_START_SEED)
         st = q.strategy
         if np.asarray(st.state).ndim != 1:  # a density matrix: no Gram vectors to start from
-            return None, {}
-        x0 = strategy_moments(sdp, game.shape, np.asarray(st.state), np.asarray(st.alice), np.asarray(st.bob))
+            return None, {}, None
+        strategy = (np.asarray(st.state), np.asarray(st.alice), np.asarray(st.bob))
+        x0 = strategy_moments(sdp, game.shape, *strategy)
     except (GameError, ValueError, AttributeError, MemoryError):  # no usable strategy: start cold
-        return None, {}
+        return None, {}, None
     if not np.all(np.isfinite(x0)):
-        return None, {}
+        return None, {}, None
     return x0, {"method": "seesaw", "dim": dim, "restarts": WARM_START_RESTARTS, "seed": WARM_START_SEED,
-                "value": float(q.value), "time_s": time.perf_counter() - t,
-                "_strategy": (np.asarray(st.state), np.asarray(st.alice), np.asarray(st.bob))}
+                "value": float(q.value), "time_s": time.perf_counter() - t}, strategy
 
 
 #: A symmetry-reduced solution is used when its point is feasible for the full SDP to this tolerance
@@ -803,8 +803,7 @@ def _npa_conic_normalised(
         warm_start = "seesaw" if (na, nb) == (2, 2) else None
     y0 = None
     if warm_start == "seesaw" and solvers and solvers[0] == "SCS":
-        x0, warm = _seesaw_start(game, sdp)
-        strategy = warm.pop("_strategy", None)
+        x0, warm, strategy = _seesaw_start(game, sdp)
         if strategy is not None:
             from ._npa_conic import dual_start
 
