@@ -480,23 +480,31 @@ def _gap(sdp: MomentSDP, cvec: NDArray[np.float64], w: NDArray[np.float64], x: N
 POLISH_GAP = 2e-7
 
 
+def _scs_solve(sdp: MomentSDP, cvec: NDArray[np.float64], settings: dict[str, Any], x: NDArray[np.float64] | None = None,
+               y: NDArray[np.float64] | None = None, s: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """One SCS solve of ``sdp`` with objective ``cvec``; warm-started from ``x`` (then ``y`` defaults to
+    0 and ``s`` to ``b - A x``) if given. Returns SCS's solution dict."""
+    import scs
+
+    solver = scs.SCS({"A": sdp.A, "b": np.asarray(sdp.b), "c": cvec}, {"l": int(sdp.c0.size), "s": [sdp.side]}, **settings)
+    if x is None:
+        return solver.solve()
+    x = np.asarray(x, dtype=float)
+    y = np.zeros(sdp.b.size) if y is None else np.asarray(y, dtype=float)
+    s = sdp.b - sdp.A @ x if s is None else np.asarray(s, dtype=float)
+    return solver.solve(warm_start=True, x=x, y=y, s=s)
+
+
 def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], time_left: float | None,
              x0: NDArray[np.float64] | None = None,
              polish_gap: tuple[float, NDArray[np.float64]] | None = None,
              y0: NDArray[np.float64] | None = None) -> tuple[str, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
     """Solve with SCS (primal warm start ``x0``, dual ``y0`` in SCS's rows, if given): ``(status, x, lam, Y plain basis, out_of_time)``."""
-    import scs
-
     t_start = time.perf_counter()
     settings = dict(opts, verbose=False)
     if time_left is not None:
         settings["time_limit_secs"] = float(time_left)
-    solver = scs.SCS({"A": sdp.A, "b": np.asarray(sdp.b), "c": cvec}, {"l": int(sdp.c0.size), "s": [sdp.side]}, **settings)
-    if x0 is None:
-        sol = solver.solve()
-    else:
-        y_start = np.zeros(sdp.b.size) if y0 is None else np.asarray(y0, dtype=float)
-        sol = solver.solve(warm_start=True, x=np.asarray(x0, dtype=float), y=y_start, s=sdp.b - sdp.A @ x0)
+    sol = _scs_solve(sdp, cvec, settings, x0, y0)
     if int(sol["info"]["status_val"]) == 1 and polish_gap is not None:
         x, yd = np.asarray(sol["x"], dtype=float), np.asarray(sol["y"], dtype=float)
         if _gap(sdp, cvec, polish_gap[1], x, yd) > polish_gap[0]:
@@ -505,8 +513,7 @@ def _run_scs(sdp: MomentSDP, cvec: NDArray[np.float64], opts: dict[str, Any], ti
                          max_iters=max(200, int(sol["info"]["iter"]) // 4))  # at most a quarter more work
             if time_left is not None:
                 tight["time_limit_secs"] = max(1e-3, float(time_left) - (time.perf_counter() - t_start))
-            solver2 = scs.SCS({"A": sdp.A, "b": np.asarray(sdp.b), "c": cvec}, {"l": int(sdp.c0.size), "s": [sdp.side]}, **tight)
-            sol2 = solver2.solve(warm_start=True, x=x, y=yd, s=np.asarray(sol["s"], dtype=float))
+            sol2 = _scs_solve(sdp, cvec, tight, x, yd, np.asarray(sol["s"], dtype=float))
             if int(sol2["info"]["status_val"]) in (1, 2):
                 x2, y2 = np.asarray(sol2["x"], dtype=float), np.asarray(sol2["y"], dtype=float)
                 if np.all(np.isfinite(x2)) and np.all(np.isfinite(y2)) and _gap(sdp, cvec, polish_gap[1], x2, y2) < _gap(sdp, cvec, polish_gap[1], x, yd):
@@ -668,11 +675,11 @@ def dual_start(target: MomentSDP, shape: tuple[int, int, int, int], identify_adj
     target often stops within a few dozen iterations (random 8x8 binary games at level 2: 0-50
     instead of 350-900). ``(None, {})`` when no smaller level applies.
     """
-    import scs
-
     from .npa import moment_matrix_size
 
     t0 = time.perf_counter()
+    if target.basis != "plain":
+        return None, {}
     words = set(target.words)
     chain = []
     na, nb, nx, ny = shape
@@ -680,7 +687,7 @@ def dual_start(target: MomentSDP, shape: tuple[int, int, int, int], identify_adj
         if moment_matrix_size(level, (na, nb), (nx, ny), stop_above=target.side) >= target.side:
             continue  # not smaller: never built
         small = moment_sdp(shape, level, identify_adjoints)
-        if small.side < target.side and set(small.words) <= words and small.basis == "plain" and target.basis == "plain":
+        if small.side < target.side and set(small.words) <= words and small.basis == "plain":
             chain.append((level, small))
     if not chain:
         return None, {}
@@ -691,13 +698,10 @@ def dual_start(target: MomentSDP, shape: tuple[int, int, int, int], identify_adj
         if time_left is not None and time.perf_counter() - t0 > 0.25 * time_left:
             break  # the chain may use a quarter of the budget at most
         x0 = strategy_moments(small, shape, state, alice, bob)
-        y0 = np.zeros(small.b.size) if prev is None else embed_dual(prev[0], prev[1], small)
-        cvec = -(small.C.T @ w)
-        settings = dict(DUAL_CHAIN_SCS, verbose=False)
+        y0 = None if prev is None else embed_dual(prev[0], prev[1], small)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sol = scs.SCS({"A": small.A, "b": np.asarray(small.b), "c": cvec}, {"l": int(small.c0.size), "s": [small.side]},
-                          **settings).solve(warm_start=True, x=x0, y=y0, s=small.b - small.A @ x0)
+            sol = _scs_solve(small, -(small.C.T @ w), dict(DUAL_CHAIN_SCS, verbose=False), x0, y0)
         if int(sol["info"]["status_val"]) == -5:  # Ctrl-C
             raise KeyboardInterrupt
         y = np.asarray(sol["y"], dtype=float)
